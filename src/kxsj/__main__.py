@@ -1,0 +1,5 @@
+"""``python -m kxsj`` is the same as the ``kxsj`` command."""
+
+from kxsj.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Site configuration: ``kxsj.yml`` at the site root, every key optional.
+
+Modelled on MkDocs' config validation: each key has a type, a default and a
+sentence saying what it is for, and a bad value gets a message that says what
+to write instead.  An absent file means all defaults (Zola's zero-config start).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from kxsj.model import Diagnostic
+
+CONFIG_NAME = "kxsj.yml"
+
+
+@dataclass
+class Config:
+    """Every key of ``kxsj.yml`` with its default."""
+
+    title: str = "kxsj"
+    """Site title, shown in the header, the feed and the page titles."""
+    description: str = ""
+    """One line under the title and in the feed's subtitle."""
+    author: str = ""
+    """Author shown in citations and the feed; posts may name their own."""
+    base_url: str = ""
+    """Absolute address the site is served from (``https://user.github.io/repo/``).
+    Empty: links are root-relative, as ``kxsj serve`` wants."""
+    language: str = "zh-CN"
+    page_size: int = 10
+    """Posts per page on the home page and other paginated lists."""
+    mathjax: str = "local"
+    """``local`` uses the copy vendored in ``static/``; a URL loads MathJax from there."""
+    metadata: str = "meta.yml"
+    """Metadata file for listing dumps, relative to the posts folder."""
+    search: bool = True
+    """Index the site with Pagefind at build time."""
+    feed_size: int = 20
+    """How many newest posts the Atom feed holds."""
+    original_site: str = ""
+    """Name of the site the archive was scraped from, for "full text at …" notes."""
+
+    # Where the values came from, for messages; not a key.
+    path: Optional[str] = field(default=None, repr=False, compare=False)
+
+    def site_url(self, path: str) -> str:
+        """Address of a site-relative ``path`` (``/archives/1/``) under ``base_url``."""
+        path = path if path.startswith("/") else "/" + path
+        if not self.base_url:
+            return path
+        return self.base_url.rstrip("/") + path
+
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url`` without a trailing slash (``/repo`` or ``""``)."""
+        if not self.base_url:
+            return ""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).path.rstrip("/")
+
+
+KEYS = {f.name: f for f in fields(Config) if f.name != "path"}
+
+
+def _expected(kind: type) -> str:
+    return {
+        str: "a string",
+        int: "a whole number",
+        bool: "true or false",
+    }[kind]
+
+
+def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
+    """Read ``ROOT/kxsj.yml`` if present; return the config and what was wrong.
+
+    A bad key never stops the build: it keeps its default and the message
+    (an error for a wrong value, a warning for an unknown key) says what to fix.
+    """
+    path = root / CONFIG_NAME
+    config = Config()
+    diags: list[Diagnostic] = []
+    if not path.is_file():
+        return config, diags
+    shown = str(path)
+    config.path = shown
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        diags.append(
+            Diagnostic(shown, 1, "error", f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")
+        )
+        return config, diags
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+        diags.append(
+            Diagnostic(shown, line, "error", f"not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax (all keys are optional)")
+        )
+        return config, diags
+    if data is None:
+        return config, diags
+    if not isinstance(data, dict):
+        diags.append(Diagnostic(shown, 1, "error", "must be a mapping of keys to values, e.g. `title: 科学空间`"))
+        return config, diags
+
+    lines = {}
+    if node is not None and hasattr(node, "value") and isinstance(node.value, list):
+        for key_node, _ in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 1
+
+    for key, value in data.items():
+        line = lines.get(str(key), 1)
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(KEYS)}"
+            diags.append(Diagnostic(shown, line, "warning", f"unknown key `{key}` ignored; {hint}"))
+            continue
+        kind = type(KEYS[key].default)
+        if value is None:
+            continue
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be a positive whole number, got {value!r}; default {KEYS[key].default} used"))
+            continue
+        if kind is bool and not isinstance(value, bool):
+            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be true or false, got {value!r}"))
+            continue
+        if kind is str:
+            if isinstance(value, (dict, list)):
+                diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, got {type(value).__name__}"))
+                continue
+            value = str(value)
+        setattr(config, key, value)
+
+    if config.base_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(config.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            line = lines.get("base_url", 1)
+            diags.append(Diagnostic(shown, line, "error", f"`base_url` must be an absolute http(s) address like https://user.github.io/repo/, got {config.base_url!r}"))
+            config.base_url = ""
+        elif not config.base_url.endswith("/"):
+            config.base_url += "/"
+    if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
+        diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
+        config.mathjax = "local"
+    return config, diags
+
+
+def normalise_base_url(value: str) -> str:
+    """``--base-url`` as given on the command line, with the trailing slash added."""
+    if value and not value.endswith("/"):
+        value += "/"
+    return value

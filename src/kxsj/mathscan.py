@@ -1,0 +1,177 @@
+"""Where the formulas are in a piece of text, by the rules the site's MathJax uses.
+
+One scanner serves everyone who must agree on what is math: the dump reader
+(which must not escape inside formulas), the Markdown math extension, and the
+math lint.  The rules follow how kexue.fm's MathJax read the archive:
+
+* ``$…$`` inline, ``$$…$$`` display, ``\\(…\\)`` inline, ``\\[…\\]`` display;
+* ``\\begin{env}…\\end{env}`` outside ``$`` is display math (nested envs of
+  the same name are counted);
+* ``\\$`` is a literal dollar;
+* money is not math: a ``$`` followed by a digit never closes inline math, so
+  ``花了$5，又花了$10`` stays text;
+* inline math never spans a blank line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class MathSpan:
+    """``text[start:end]`` is one formula, delimiters included."""
+
+    start: int
+    end: int
+    display: bool
+    kind: str  # "$", "$$", "\\(", "\\[", or "env"
+    env: str = ""
+
+    def tex(self, text: str) -> str:
+        """The formula as written, delimiters included."""
+        return text[self.start : self.end]
+
+
+def _is_escaped(text: str, pos: int) -> bool:
+    """True when ``text[pos]`` is preceded by an odd number of backslashes."""
+    n = 0
+    pos -= 1
+    while pos >= 0 and text[pos] == "\\":
+        n += 1
+        pos -= 1
+    return n % 2 == 1
+
+
+def _find_unescaped(text: str, needle: str, pos: int, limit: int) -> int:
+    while True:
+        found = text.find(needle, pos, limit)
+        if found < 0 or not _is_escaped(text, found):
+            return found
+        pos = found + 1
+
+
+def _env_end(text: str, start: int, env: str, limit: int) -> int:
+    """End (exclusive) of the ``\\begin{env}`` at ``start``, or -1 when unclosed."""
+    begin = f"\\begin{{{env}}}"
+    end = f"\\end{{{env}}}"
+    depth = 0
+    pos = start
+    while pos < limit:
+        nb = text.find(begin, pos, limit)
+        ne = text.find(end, pos, limit)
+        if ne < 0:
+            return -1
+        if 0 <= nb < ne:
+            depth += 1
+            pos = nb + len(begin)
+        else:
+            depth -= 1
+            pos = ne + len(end)
+            if depth == 0:
+                return pos
+    return -1
+
+
+def find_inline_close(text: str, pos: int, limit: int) -> int:
+    """Index of the ``$`` that closes inline math opened just before ``pos``, or -1.
+
+    A ``$`` followed by a digit does not close (money), nor does an escaped
+    one, nor one past a blank line.
+    """
+    blank = _BLANK_LINE.search(text, pos, limit)
+    stop = blank.start() if blank else limit
+    while True:
+        close = _find_unescaped(text, "$", pos, stop)
+        if close < 0:
+            return -1
+        if close + 1 < len(text) and text[close + 1] == "$":
+            # ``$x$$`` would close on the first; ``$$`` inside inline math is not TeX.
+            return close if close > pos else -1
+        if close + 1 < len(text) and text[close + 1].isdigit():
+            pos = close + 1
+            continue
+        if close == pos:
+            return -1  # ``$$`` handled elsewhere; an empty ``$$`` is no formula
+        return close
+
+
+def match_at(text: str, pos: int, limit: int | None = None) -> MathSpan | None:
+    """The formula starting exactly at ``pos``, or None.
+
+    Used by the Markdown extension, which sees a candidate opening delimiter
+    and asks whether a whole formula starts there.
+    """
+    if limit is None:
+        limit = len(text)
+    if pos >= limit or _is_escaped(text, pos):
+        return None
+    ch = text[pos]
+    if ch == "$":
+        if text.startswith("$$", pos):
+            close = _find_unescaped(text, "$$", pos + 2, limit)
+            if close < 0 or close == pos + 2:
+                return None
+            return MathSpan(pos, close + 2, True, "$$")
+        close = find_inline_close(text, pos + 1, limit)
+        if close < 0:
+            return None
+        return MathSpan(pos, close + 1, False, "$")
+    if ch != "\\":
+        return None
+    two = text[pos : pos + 2]
+    if two == "\\(":
+        close = _find_unescaped(text, "\\)", pos + 2, limit)
+        # ``\)`` is found by its backslash; that backslash must itself be unescaped
+        return MathSpan(pos, close + 2, False, "\\(") if close >= 0 else None
+    if two == "\\[":
+        close = _find_unescaped(text, "\\]", pos + 2, limit)
+        return MathSpan(pos, close + 2, True, "\\[") if close >= 0 else None
+    m = _BEGIN.match(text, pos)
+    if m:
+        end = _env_end(text, pos, m.group(1), limit)
+        if end < 0:
+            return None
+        return MathSpan(pos, end, True, "env", m.group(1))
+    return None
+
+
+_CANDIDATE = re.compile(r"\$|\\[(\[]|\\begin\{|\\.", re.S)
+
+
+def scan(text: str, start: int = 0, limit: int | None = None) -> list[MathSpan]:
+    """Every formula in ``text[start:limit]``, in order, non-overlapping."""
+    if limit is None:
+        limit = len(text)
+    spans: list[MathSpan] = []
+    pos = start
+    while True:
+        m = _CANDIDATE.search(text, pos, limit)
+        if not m:
+            return spans
+        at = m.start()
+        span = match_at(text, at, limit)
+        if span is None:
+            # ``\x`` escapes are skipped whole so ``\$`` never opens math;
+            # a lone ``$`` that opens nothing is literal.
+            pos = at + (2 if text[at] == "\\" else 1)
+            if text.startswith("$$", at):
+                pos = at + 2
+            continue
+        spans.append(span)
+        pos = span.end
+
+
+def unclosed_env_openers(text: str) -> list[tuple[int, str]]:
+    """``\\begin{env}`` positions with no matching ``\\end`` (for multi-line joins)."""
+    out = []
+    for m in _BEGIN.finditer(text):
+        if _is_escaped(text, m.start()):
+            continue
+        if _env_end(text, m.start(), m.group(1), len(text)) < 0:
+            out.append((m.start(), m.group(1)))
+    return out

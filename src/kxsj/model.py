@@ -1,0 +1,160 @@
+"""The plain data that flows between the stages: posts, dates, diagnostics.
+
+Every stage takes and returns these dataclasses (and lists of them), so a
+stage can be tested, cached or run in another process without knowing the
+others.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True, order=True)
+class PostDate:
+    """A post's date; the year may be unknown (a listing dump shows ``15 Nov``).
+
+    Ordering puts known years by date and unknown years after every known one
+    (they sort by month and day among themselves).
+    """
+
+    year: Optional[int]
+    month: int
+    day: int
+
+    def __post_init__(self) -> None:
+        # Validate eagerly so that an impossible date never travels further.
+        _dt.date(self.year if self.year is not None else 2000, self.month, self.day)
+
+    @property
+    def known(self) -> bool:
+        return self.year is not None
+
+    def iso(self) -> str:
+        """``YYYY-MM-DD``, or ISO 8601's ``--MM-DD`` when the year is unknown."""
+        if self.year is None:
+            return f"--{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+    def as_date(self) -> Optional[_dt.date]:
+        if self.year is None:
+            return None
+        return _dt.date(self.year, self.month, self.day)
+
+    def sort_key(self) -> tuple:
+        """Newest-first helpers sort by this descending: unknown years go last."""
+        return (1 if self.year is not None else 0, self.year or 0, self.month, self.day)
+
+    def __str__(self) -> str:
+        return self.iso()
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a post (or a piece of it) was read from: ``path:line``."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Series:
+    """A post's place in a series: ``生成扩散模型漫谈（十五）`` -> (生成扩散模型漫谈, 15)."""
+
+    name: str
+    number: int
+
+
+@dataclass
+class Post:
+    """One post, whichever kind of file it came from.
+
+    ``body`` is the Markdown the renderer gets; for a listing dump it is the
+    dump's plain text already turned into Markdown that renders back to that
+    exact text.  ``excerpt`` is the part shown on list pages.
+    """
+
+    title: str
+    date: PostDate
+    body: str
+    excerpt: str
+    kind: str  # "dump" or "markdown"
+    source: list[SourceRef] = field(default_factory=list)
+    has_more: bool = False
+    slug: str = ""
+    url: str = ""
+    tags: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    series: Optional[Series] = None
+    original_id: Optional[int] = None
+    original_url: Optional[str] = None
+    author: Optional[str] = None
+    draft: bool = False
+    summary: Optional[str] = None
+    title_guessed: bool = False
+
+    def to_json(self) -> dict:
+        """The shape ``kxsj list --json`` prints."""
+        return {
+            "title": self.title,
+            "date": self.date.iso(),
+            "slug": self.slug,
+            "url": self.url,
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+            "series": (
+                {"name": self.series.name, "number": self.series.number}
+                if self.series
+                else None
+            ),
+            "has_more": self.has_more,
+            "source": [str(s) for s in self.source],
+            "original_id": self.original_id,
+            "original_url": self.original_url,
+            "author": self.author,
+            "draft": self.draft,
+            "kind": self.kind,
+            "body": self.body,
+        }
+
+
+LEVELS = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """Something the loader or the build had to guess or could not do.
+
+    ``message`` says what is wrong *and* how to fix the input; it is printed as
+    ``path:line: level: message`` so editors can jump to it.
+    """
+
+    path: str
+    line: int
+    level: str  # one of LEVELS
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+@dataclass
+class LoadResult:
+    """What the load stage gives the rest of the build."""
+
+    posts: list[Post]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.level == "warning"]
