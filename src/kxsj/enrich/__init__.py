@@ -1,0 +1,1 @@
+"""Enrich stage: cross-post facts (URLs, series, links, related posts) added to loaded posts."""

@@ -1,0 +1,1 @@
+"""Load stage: files in ``posts/`` -> ``LoadResult`` of ``Post`` objects."""

@@ -1,0 +1,1 @@
+"""Render stage: posts -> HTML pages (Markdown + math + Pygments through Jinja templates)."""

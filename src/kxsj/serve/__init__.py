@@ -1,0 +1,1 @@
+"""``kxsj serve``: the build, served over HTTP, rebuilt on every save."""

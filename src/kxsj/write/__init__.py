@@ -1,0 +1,1 @@
+"""Write stage: rendered pages -> an output folder, swapped in atomically."""
