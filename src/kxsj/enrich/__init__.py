@@ -1,1 +1,21 @@
-"""Enrich stage: cross-post facts (URLs, series, links, related posts) added to loaded posts."""
+"""Enrich stage: cross-post facts added to loaded posts.
+
+Takes the loaded posts, returns them newest first with URLs assigned (and,
+as the modules here grow, links between posts restored).  Everything that
+needs to see more than one post at a time lives here, not in the loader.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from kxsj.config import Config
+from kxsj.enrich.urls import assign_urls
+from kxsj.model import Diagnostic, Post
+
+
+def enrich(posts: list[Post], config: Optional[Config] = None, diags: Optional[list[Diagnostic]] = None) -> list[Post]:
+    """Posts newest first, each with a unique ``url``; diagnostics appended to ``diags``."""
+    diags = diags if diags is not None else []
+    assign_urls(posts, diags)
+    return sorted(posts, key=lambda p: (p.date.sort_key(), p.title), reverse=True)

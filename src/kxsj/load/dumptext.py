@@ -1,0 +1,209 @@
+"""Dump lines (plain text scraped from HTML) -> Markdown that renders back to that text.
+
+A dump is not Markdown: ``*``, ``_``, ``#``, ``1.`` or ``<`` in it are literal
+characters.  So outside formulas every character Markdown would act on is
+escaped, and inside formulas (found by ``kxsj.mathscan``, the same rules the
+renderer uses) nothing is touched, so the TeX reaches MathJax byte-for-byte.
+
+Besides escaping, the scrape's shapes are restored:
+
+* each non-blank line is a paragraph, but a formula spanning several lines
+  (``\\begin{equation}`` … ``\\end{equation}``, ``$$`` … ``$$``) stays one block;
+* an image caption shows up as the same line twice in a row: kept once, as a
+  figure caption;
+* URLs become links;
+* indented or obviously code-shaped runs of lines become a fenced code block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kxsj import mathscan
+from kxsj.load.dumps import Line
+
+MAX_FORMULA_LINES = 200
+"""A formula left open for more lines than this is a typo, not a long formula."""
+
+_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]$<>&]")
+_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_LINE_START = re.compile(r"^(?:([#+\-])|(\d+)([.)]))")
+URL = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
+_URL_TRAIL = ".,;:!?)]}'\""
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+_STRING_OR_COMMENT = re.compile(r"\"[^\"]*\"|'[^']*'|#.*$")
+_CODE_STRONG = re.compile(
+    r"^(?:[ ]{2,}|\t)\S"
+    r"|^\s*(?:def|class|for|while|if|elif|else|try|except|finally|with|async def)\b[^\n]*:\s*$"
+    r"|^\s*(?:import\s+[\w.]+|from\s+[\w.]+\s+import\b)"
+    r"|^\s*(?:return|yield|raise|print)\b\s*\S"
+)
+_CODE_WEAK = re.compile(
+    r"^\s*[\w.\[\]'\"]+\s*(?:=|\+=|-=|\*=|/=)\s*\S"
+    r"|^\s*[\w.]+\(.*\)\s*;?\s*$"
+    r"|^\s*[{}\])]+\s*;?\s*$"
+    r"|;\s*$"
+)
+
+
+@dataclass
+class Block:
+    """A run of dump lines that becomes one Markdown block."""
+
+    kind: str  # "para", "code", "caption"
+    lines: list[Line]
+
+
+def escape_text(text: str) -> str:
+    """Plain text (no math in it) -> Markdown that renders as exactly ``text``."""
+
+    def one(m: re.Match) -> str:
+        ch = m.group(0)
+        return _ENTITIES.get(ch) or "\\" + ch
+
+    out = []
+    pos = 0
+    for m in URL.finditer(text):
+        url = m.group(0).rstrip(_URL_TRAIL)
+        # Keep a closing bracket that belongs to the URL: http://x.org/a_(b)
+        end = m.start() + len(url)
+        out.append(_MD_SPECIAL.sub(one, text[pos : m.start()]))
+        out.append(f"<{url}>")
+        pos = end
+    out.append(_MD_SPECIAL.sub(one, text[pos:]))
+    return "".join(out)
+
+
+def paragraph_markdown(text: str) -> str:
+    """One dump paragraph -> Markdown: text escaped, formulas byte-for-byte."""
+    text = text.strip()
+    parts = []
+    pos = 0
+    for span in mathscan.scan(text):
+        parts.append(escape_text(text[pos : span.start]))
+        parts.append(text[span.start : span.end])
+        pos = span.end
+    parts.append(escape_text(text[pos:]))
+    md = "".join(parts)
+    # A paragraph must not start a Markdown block construct (heading, list,
+    # quote, rule, table row): escape its first character.
+    m = _LINE_START.match(md)
+    if m:
+        if m.group(1):
+            md = "\\" + md
+        else:
+            digits = m.group(2)
+            md = digits + "\\" + md[len(digits):]
+    return md
+
+
+def _formula_open(text: str) -> bool:
+    """Whether ``text`` leaves a display formula open (an unclosed env or ``$$``)."""
+    if mathscan.unclosed_env_openers(text):
+        spans = mathscan.scan(text)
+        # An opener inside a complete ``$…$``/``$$…$$`` span is not open.
+        for pos, _env in mathscan.unclosed_env_openers(text):
+            if not any(s.start <= pos < s.end for s in spans):
+                return True
+    dd = 0
+    i = 0
+    while True:
+        i = text.find("$$", i)
+        if i < 0:
+            break
+        if not mathscan._is_escaped(text, i):
+            dd += 1
+        i += 2
+    return dd % 2 == 1
+
+
+def _code_like(text: str) -> tuple[bool, bool]:
+    """(code-shaped, strongly so) for one line."""
+    bare = _STRING_OR_COMMENT.sub("", text)
+    if CJK.search(bare) or "$" in bare:
+        return False, False
+    if _CODE_STRONG.search(text):
+        return True, True
+    return bool(_CODE_WEAK.search(text)), False
+
+
+def group_blocks(lines: list[Line]) -> list[Block]:
+    """Cut body lines into paragraphs, multi-line formulas, code runs and captions."""
+    blocks: list[Block] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        # A code-shaped run: consecutive code-like lines with at least one strong sign.
+        j = i
+        strong = False
+        while j < n:
+            like, st = _code_like(lines[j].text)
+            if not like:
+                break
+            strong = strong or st
+            j += 1
+        if j > i and strong and (j - i >= 2 or lines[i].text[:1] in " \t"):
+            blocks.append(Block("code", lines[i:j]))
+            i = j
+            continue
+        # A formula left open continues on the following lines.
+        if _formula_open(line.text):
+            k = i + 1
+            text = line.text
+            while k < n and k - i <= MAX_FORMULA_LINES:
+                text += "\n" + lines[k].text
+                k += 1
+                if not _formula_open(text):
+                    blocks.append(Block("para", lines[i:k]))
+                    i = k
+                    break
+            else:
+                blocks.append(Block("para", [line]))  # never closed: keep lines as they are
+                i += 1
+            continue
+        # The same line twice in a row: an image's caption (the image was lost).
+        if i + 1 < n and lines[i + 1].text.strip() == line.text.strip():
+            blocks.append(Block("caption", lines[i : i + 2]))
+            i += 2
+            continue
+        blocks.append(Block("para", [line]))
+        i += 1
+    return blocks
+
+
+def _fence(code: str) -> str:
+    longest = max((len(m) for m in re.findall(r"`+", code)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _guess_language(code: str) -> str:
+    if re.search(r"^\s*(def |import |from \w+ import|for .+ in .+:|print\()", code, re.M):
+        return "python"
+    return "text"
+
+
+def block_markdown(block: Block) -> str:
+    if block.kind == "code":
+        rows = []
+        prev = None
+        for ln in block.lines:
+            if prev is not None:
+                rows.extend([""] * max(0, ln.no - prev - 1))
+            rows.append(ln.text)
+            prev = ln.no
+        code = "\n".join(rows)
+        # Common indentation is the scrape's, not the code's.
+        fence = _fence(code)
+        return f"{fence}{_guess_language(code)}\n{code}\n{fence}"
+    if block.kind == "caption":
+        inner = paragraph_markdown(block.lines[0].text)
+        return f'<figure class="caption" markdown="1">\n<figcaption markdown="span">{inner}</figcaption>\n</figure>'
+    return paragraph_markdown("\n".join(ln.text for ln in block.lines))
+
+
+def lines_to_markdown(lines: list[Line]) -> str:
+    """A dump entry's body lines -> the Markdown body the renderer gets."""
+    return "\n\n".join(block_markdown(b) for b in group_blocks(lines))

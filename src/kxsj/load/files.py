@@ -1,0 +1,124 @@
+"""Finding and reading the files in ``posts/`` without ever raising.
+
+Old Chinese archives come as GBK, scrapes pick up binaries and empty files,
+symlinks point anywhere: every such file gets a ``path:line`` diagnostic that
+says how to fix it, and the rest of the archive still loads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+from kxsj.model import Diagnostic
+
+MAX_BYTES = 10 * 1024 * 1024
+"""Largest file read: ten times the longest post in the archive's history."""
+
+POST_SUFFIXES = (".txt", ".md", ".markdown")
+
+
+def display_path(path: Path) -> str:
+    """A path as a person wants to read it: relative to the current folder when that is short."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("../../..") else str(path)
+
+
+@dataclass
+class TextFile:
+    path: Path
+    shown: str  # display path used in messages and ``source``
+    text: str
+
+
+def iter_post_files(posts_dir: Path, root: Path, diags: list[Diagnostic]) -> Iterator[Path]:
+    """Dump and Markdown files below ``posts_dir``, sorted, links outside ``root`` skipped.
+
+    Hidden files and folders (``.git``, editor temp files like ``.#post.md``)
+    are skipped: editors write them on every save.
+    """
+    try:
+        root_real = root.resolve()
+    except OSError:
+        root_real = root
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(posts_dir, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                diags.append(Diagnostic(display_path(here / d), 0, "warning", "symlinked folder not followed; copy its posts into posts/ instead"))
+                dirnames.remove(d)
+        for name in filenames:
+            if name.startswith(".") or name.endswith("~"):
+                continue
+            path = here / name
+            if not name.lower().endswith(POST_SUFFIXES):
+                continue
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    diags.append(Diagnostic(display_path(path), 0, "warning", "broken symlink skipped"))
+                    continue
+                if not _is_within(target, root_real):
+                    diags.append(Diagnostic(display_path(path), 0, "warning", f"symlink to {target}, outside the site, not followed; copy the file into posts/ instead"))
+                    continue
+            found.append(path)
+    return iter(sorted(found))
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def read_text_file(path: Path, diags: list[Diagnostic]) -> Optional[TextFile]:
+    """The file's text with ``\\r\\n`` and a BOM normalised away, or None with a diagnostic."""
+    shown = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            diags.append(Diagnostic(shown, 0, "error", f"file is {size / 1048576:.1f} MB, over the {MAX_BYTES // 1048576} MB limit for one post file; split it into several files"))
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        diags.append(Diagnostic(shown, 0, "error", f"cannot read: {exc.strerror or exc}"))
+        return None
+    text = decode(data, shown, diags)
+    if text is None:
+        return None
+    if not text.strip():
+        diags.append(Diagnostic(shown, 1, "warning", "empty file, nothing loaded; delete it or write the post"))
+        return None
+    return TextFile(path, shown, text)
+
+
+def decode(data: bytes, shown: str, diags: list[Diagnostic]) -> Optional[str]:
+    """UTF-8 text of ``data``; binaries and other encodings are refused with a message."""
+    if b"\x00" in data[:8192]:
+        diags.append(Diagnostic(shown, 1, "error", "binary file (it holds NUL bytes), not a post; remove it from the posts folder"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        hint = ""
+        try:
+            data.decode("gb18030")
+            hint = f" It decodes as GBK/GB18030, common in old Chinese archives: convert it with `iconv -f GB18030 -t UTF-8 '{shown}' -o converted.txt`."
+        except UnicodeDecodeError:
+            pass
+        diags.append(Diagnostic(shown, line, "error", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8.{hint}"))
+        return None
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text

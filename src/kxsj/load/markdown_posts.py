@@ -1,0 +1,214 @@
+"""Markdown posts (``posts/**/*.md``) with YAML front matter: how new posts are written.
+
+::
+
+    ---
+    title: "生成扩散模型漫谈（一）：DDPM = 拆楼 + 建楼"
+    date: 2022-06-13
+    tags: [概率, 生成模型]
+    categories: [信息时代]      # or a single `category: 信息时代`
+    slug: ddpm-1                # optional: the URL is /posts/<slug>/
+    id: 9119                    # optional: id on the original site -> /archives/9119/
+    url: https://kexue.fm/archives/9119
+    draft: false
+    summary: "…"                # optional: the excerpt on list pages
+    ---
+    First paragraphs…
+    <!--more-->
+    The rest.
+
+Without ``<!--more-->`` (and without ``summary``) the excerpt is the opening
+paragraphs, cut at a paragraph boundary.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from kxsj.load.files import TextFile
+from kxsj.model import Diagnostic, Post, PostDate, SourceRef
+
+MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
+_FM_KEYS = {"title", "date", "tags", "tag", "categories", "category", "slug", "draft", "summary", "id", "url", "author", "readers", "updated", "series"}
+AUTO_EXCERPT_CHARS = 240
+"""An excerpt made without ``<!--more-->`` stops after the paragraph that passes this length."""
+
+
+def split_front_matter(text: str) -> tuple[Optional[str], str, int]:
+    """(front matter YAML or None, body, line number where the body starts)."""
+    if not text.startswith("---"):
+        return None, text, 1
+    first_nl = text.find("\n")
+    if first_nl < 0 or text[:first_nl].strip() != "---":
+        return None, text, 1
+    m = re.compile(r"^(---|\.\.\.)[ \t]*$", re.M).search(text, first_nl + 1)
+    if not m:
+        return text[first_nl + 1 :], "", text.count("\n") + 2
+    fm = text[first_nl + 1 : m.start()]
+    body_start = m.end() + 1 if m.end() < len(text) and text[m.end()] == "\n" else m.end()
+    return fm, text[body_start:], text.count("\n", 0, body_start) + 1
+
+
+def _line_of(node, key: str, base: int) -> int:
+    if node is not None and isinstance(getattr(node, "value", None), list):
+        for k, _v in node.value:
+            if getattr(k, "value", None) == key:
+                return base + k.start_mark.line
+    return base
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _parse_date(value) -> PostDate:
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return PostDate(value.year, value.month, value.day)
+    text = str(value).strip()
+    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$", text)
+    if not m:
+        raise ValueError(f"`date` must be YYYY-MM-DD, got {text!r}")
+    try:
+        return PostDate(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueError(f"`date` {text} does not exist; correct the day or month") from None
+
+
+def auto_excerpt(body: str) -> tuple[str, bool]:
+    """The opening paragraphs of ``body`` (whole blocks only) and whether more follows.
+
+    Paragraphs are cut only at blank lines outside fenced code and display
+    math, so an excerpt never ends inside a formula or a code block.
+    """
+    paras = []
+    cur: list[str] = []
+    fence = None
+    for line in body.split("\n"):
+        s = line.strip()
+        if fence:
+            if s.startswith(fence):
+                fence = None
+        elif s.startswith(("```", "~~~")):
+            fence = s[:3]
+        if not s and fence is None and cur and not _open_math("\n".join(cur)):
+            paras.append("\n".join(cur))
+            cur = []
+            continue
+        cur.append(line)
+    if any(x.strip() for x in cur):
+        paras.append("\n".join(cur))
+    paras = [p for p in paras if p.strip()]
+    out = []
+    size = 0
+    for p in paras:
+        out.append(p)
+        size += len(p)
+        if size >= AUTO_EXCERPT_CHARS:
+            break
+    more = len(out) < len(paras)
+    return "\n\n".join(out), more
+
+
+def _open_math(text: str) -> bool:
+    from kxsj.load.dumptext import _formula_open
+
+    return _formula_open(text)
+
+
+def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]:
+    """One ``.md`` file -> a Post, or None (with an error naming the line) when unusable."""
+    fm_text, body, body_line = split_front_matter(tf.text)
+    meta: dict = {}
+    node = None
+    if fm_text is None:
+        diags.append(Diagnostic(tf.shown, 1, "warning", "no front matter; start the file with `---`, `title: …`, `date: YYYY-MM-DD`, `---`"))
+    else:
+        try:
+            node = yaml.compose(fm_text)
+            loaded = yaml.safe_load(fm_text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = 2 + (mark.line if mark else 0)
+            diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
+            return None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            diags.append(Diagnostic(tf.shown, 2, "error", "front matter must be `key: value` lines; the post was not loaded"))
+            return None
+        meta = loaded
+    line_of = lambda key: _line_of(node, key, 2)  # noqa: E731 - front matter starts on line 2
+    unknown = sorted(set(map(str, meta)) - _FM_KEYS)
+    for key in unknown:
+        diags.append(Diagnostic(tf.shown, line_of(key), "warning", f"unknown front matter key `{key}` ignored; known keys: {', '.join(sorted(_FM_KEYS))}"))
+
+    title = meta.get("title")
+    if title is None or not str(title).strip():
+        h = re.search(r"^#\s+(.+)$", body, re.M)
+        title = h.group(1).strip() if h else Path(tf.shown).stem
+        diags.append(Diagnostic(tf.shown, 1, "warning", f"no `title:` in the front matter; using {title!r}"))
+    title = str(title).strip()
+
+    if meta.get("date") is None:
+        mtime = _dt.date.fromtimestamp(tf.path.stat().st_mtime) if tf.path.exists() else _dt.date.today()
+        date = PostDate(mtime.year, mtime.month, mtime.day)
+        diags.append(Diagnostic(tf.shown, 1, "warning", f"no `date:` in the front matter; using the file's date {date.iso()} — add `date: YYYY-MM-DD`"))
+    else:
+        try:
+            date = _parse_date(meta["date"])
+        except ValueError as exc:
+            diags.append(Diagnostic(tf.shown, line_of("date"), "error", f"{exc}; the post was not loaded"))
+            return None
+
+    cats = _as_list(meta.get("categories", meta.get("category")))
+    tags = _as_list(meta.get("tags", meta.get("tag")))
+    original_id = None
+    if meta.get("id") is not None:
+        try:
+            original_id = int(meta["id"])
+        except (TypeError, ValueError):
+            diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"`id` must be a number, got {meta['id']!r}; ignored"))
+
+    parts = MORE.split(body, maxsplit=1)
+    if len(parts) == 2:
+        excerpt, has_more = parts[0].rstrip() + "\n", bool(parts[1].strip())
+        body = parts[0].rstrip("\n") + "\n\n" + parts[1].lstrip("\n")
+    else:
+        excerpt, has_more = auto_excerpt(body)
+    summary = meta.get("summary")
+    if summary:
+        excerpt = str(summary)
+        has_more = True
+
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        draft = str(draft).strip().lower() in ("true", "yes", "1")
+
+    return Post(
+        title=title,
+        date=date,
+        body=body,
+        excerpt=excerpt,
+        kind="markdown",
+        source=[SourceRef(tf.shown, 1)],
+        has_more=has_more,
+        slug=str(meta.get("slug") or "").strip(),
+        tags=tags,
+        categories=cats,
+        original_id=original_id,
+        original_url=str(meta["url"]).strip() if meta.get("url") else None,
+        author=str(meta["author"]).strip() if meta.get("author") else None,
+        draft=draft,
+        summary=str(summary) if summary else None,
+    )
