@@ -1,0 +1,157 @@
+"""``build_site``: load -> enrich -> render -> write, for the CLI and the dev server.
+
+Each stage gets plain data and hands plain data on; this module only wires
+them, times the build and collects every diagnostic.  Problems with single
+posts never stop the others: the post is reported (``path:line: level:
+message``) and the rest of the site is built.  ``strict`` turns any warning
+or error into a failed build whose output is *not* swapped in, so CI can
+keep the last good site.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import jinja2
+
+from kxsj.assets import asset_dirs
+from kxsj.config import Config, load_config, normalise_base_url
+from kxsj.model import Diagnostic, Post
+
+
+@dataclass
+class BuildOptions:
+    root: Path
+    posts_dir: Path
+    out_dir: Path
+    base_url: Optional[str] = None
+    """Overrides ``base_url`` from ``kxsj.yml`` (``--base-url``)."""
+    drafts: bool = False
+    strict: bool = False
+    progress: bool = False
+    """Show ``rendered N/M posts`` on stderr once the build has run over a second."""
+
+
+@dataclass
+class BuildReport:
+    posts: int
+    pages: int
+    seconds: float
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    ok: bool = True
+    out_dir: Path = Path("public")
+    written: bool = False
+    """Whether the new output was swapped in (False on a failed or strict build)."""
+
+    def count(self, level: str) -> int:
+        return sum(1 for d in self.diagnostics if d.level == level)
+
+    def summary(self) -> str:
+        """``built 36 posts, 112 pages, 0 warnings in 0.84 s -> public/``"""
+        warnings, errors = self.count("warning"), self.count("error")
+        problems = f"{warnings} warning{'s' if warnings != 1 else ''}"
+        if errors:
+            problems += f", {errors} error{'s' if errors != 1 else ''}"
+        out = f"{self.out_dir}/" if not str(self.out_dir).endswith("/") else str(self.out_dir)
+        verb = "built" if self.written else "FAILED, kept the previous output; rendered"
+        return f"{verb} {self.posts} posts, {self.pages} pages, {problems} in {self.seconds:.2f} s -> {out}"
+
+
+class _Progress:
+    """``rendered N/M posts`` on one stderr line, only when the build is slow enough to need it."""
+
+    def __init__(self, enabled: bool, start: float):
+        self.enabled, self.start, self.shown = enabled, start, False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and time.monotonic() - self.start > 1.0:
+            sys.stderr.write(f"\rrendered {done}/{total} posts")
+            sys.stderr.flush()
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def markdown_renderer() -> Callable[[str], str]:
+    """The body renderer's Markdown -> HTML, one instance for the whole build."""
+    from kxsj.render.markdown import BodyRenderer
+
+    renderer = BodyRenderer()
+    return lambda text: renderer.render(text).html
+
+
+def _load(options: BuildOptions, config: Config) -> tuple[list[Post], list[Diagnostic]]:
+    from kxsj.enrich import enrich
+    from kxsj.load import load_posts
+
+    result = load_posts(options.posts_dir, config)
+    posts = [p for p in result.posts if options.drafts or not p.draft]
+    return enrich(posts, config), list(result.diagnostics)
+
+
+def build_site(
+    options: BuildOptions,
+    to_html: Optional[Callable[[str], str]] = None,
+    posts: Optional[list[Post]] = None,
+) -> BuildReport:
+    """Build the site described by ``options``; never raises for bad input.
+
+    ``posts`` (already enriched) and ``to_html`` replace the load stage and
+    the body renderer, for tests and tools that make posts themselves.
+    """
+    from kxsj.render.pages import render_site
+    from kxsj.write.output import OutputError, check_out_dir, write_output
+
+    start = time.monotonic()
+    config, diags = load_config(options.root)
+    if options.base_url is not None:
+        config.base_url = normalise_base_url(options.base_url)
+
+    def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
+        errors = any(d.level == "error" for d in diags)
+        warnings = any(d.level == "warning" for d in diags)
+        ok = written and not errors and not (options.strict and warnings)
+        return BuildReport(n_posts, n_pages, time.monotonic() - start, diags, ok, options.out_dir, written)
+
+    protected, inputs = [options.root, options.posts_dir], [options.posts_dir]
+    problem = check_out_dir(options.out_dir, protected, inputs)
+    if problem:  # before any work: a wrong --out is the commonest mistake
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
+        return report(0, 0, written=False)
+    if posts is None:
+        posts, load_diags = _load(options, config)
+        diags += load_diags
+    progress = _Progress(options.progress, start)
+    try:
+        site = render_site(posts, config, to_html or markdown_renderer(), options.root, progress)
+    except jinja2.TemplateError as exc:  # a site's own template is broken
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
+        diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
+        return report(len(posts), 0, written=False)
+    finally:
+        progress.finish()
+    diags += site.diagnostics
+
+    failing = options.strict and any(d.level in ("warning", "error") for d in diags)
+    skip = () if config.mathjax == "local" else ("mathjax",)
+    try:
+        write_output(
+            site.pages,
+            options.out_dir,
+            static_dirs=list(reversed(asset_dirs("static", options.root))),
+            static_skip=skip,
+            protected=protected,
+            inputs=inputs,
+            commit=not failing,
+        )
+    except (OutputError, OSError) as exc:
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
+        return report(site.posts, len(site.pages), written=False)
+    return report(site.posts, len(site.pages), written=not failing)

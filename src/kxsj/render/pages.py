@@ -1,0 +1,302 @@
+"""Every page of the site, as (site path, bytes) pairs held in memory.
+
+URL scheme — chosen so that a list page can never collide with a post:
+
+* posts live at ``/archives/<digits>/`` (they have an original id) or
+  ``/posts/<slug>/`` (they do not); ``kxsj.enrich`` sets ``Post.url``;
+* the home page is ``/`` with ``/page/<n>/`` after it;
+* ``/archives/`` is the archive index (never ``/archives/<anything>/``);
+* dates are under ``/date/``: ``/date/<yyyy>/``, ``/date/<yyyy>/<mm>/`` and
+  ``/date/undated/`` for posts whose year is unknown;
+* ``/tags/``, ``/tag/<name>/``, ``/categories/``, ``/category/<name>/`` and
+  ``/series/<name>/``; long lists go on with ``…/page/<n>/``;
+* ``/feed.xml``, ``/sitemap.xml``, ``/404.html``, ``/robots.txt``.
+
+Paths here are *decoded* (``/tag/生成模型/``): the writer uses them as UTF-8
+folder names and the templates percent-encode them in links.  A name becomes
+one safe path segment (no ``/``, no ``..``, nothing Windows forbids), and two
+names that would share a folder, even only on a case-insensitive disk, get
+distinct ones.  Any remaining clash (two posts with one URL, a post URL that
+is a list page) is reported and the later page dropped, never overwritten.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import jinja2
+
+from kxsj.config import Config
+from kxsj.model import Diagnostic, Post
+from kxsj.render.citation import cite
+from kxsj.render.feed import render_feed
+from kxsj.render.sitemap import render_robots, render_sitemap
+from kxsj.render.templates import make_environment
+
+MarkdownToHtml = Callable[[str], str]
+"""Turns a post's Markdown (body or excerpt) into HTML; the build wraps ``BodyRenderer``."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: ``path`` is a decoded site path; ``/x/`` means ``x/index.html``."""
+
+    path: str
+    content: bytes
+
+    @property
+    def is_html(self) -> bool:
+        return self.path.endswith("/") or self.path.endswith(".html")
+
+
+@dataclass
+class RenderedPost:
+    """A post with its HTML, ready for any template."""
+
+    post: Post
+    body: str
+    excerpt: str
+
+
+@dataclass
+class SiteRender:
+    pages: list[Page] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    posts: int = 0
+
+
+# --------------------------------------------------------------------------
+# URL scheme
+
+_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
+
+
+def _segment(name: str) -> str:
+    """``name`` as one path segment that is safe as a folder name on any disk."""
+    seg = _UNSAFE.sub("-", name.strip()).strip(" .")
+    return seg or "-"
+
+
+class Segments:
+    """Names of one kind (tags, categories, series) -> distinct path segments."""
+
+    def __init__(self, names: Iterable[str]):
+        self._map: dict[str, str] = {}
+        taken: set[str] = set()
+        for name in sorted(set(names)):
+            seg = base = _segment(name)
+            n = 2
+            while seg.casefold() in taken:
+                seg = f"{base}-{n}"
+                n += 1
+            taken.add(seg.casefold())
+            self._map[name] = seg
+
+    def __getitem__(self, name: str) -> str:
+        return self._map[name]
+
+
+def page_path(first: str, number: int) -> str:
+    """Page ``number`` of a list whose first page is ``first`` (``/``, ``/tag/x/``)."""
+    return first if number <= 1 else f"{first}page/{number}/"
+
+
+def year_path(year: Optional[int]) -> str:
+    return "/date/undated/" if year is None else f"/date/{year:04d}/"
+
+
+def month_path(year: int, month: int) -> str:
+    return f"/date/{year:04d}/{month:02d}/"
+
+
+def newest_first(posts: Iterable[Post]) -> list[Post]:
+    """Known years newest first, then the posts whose year is unknown."""
+    return sorted(
+        posts,
+        key=lambda p: (p.date.sort_key(), p.original_id or 0, p.title),
+        reverse=True,
+    )
+
+
+# --------------------------------------------------------------------------
+# Rendering
+
+
+class _Site:
+    """Shared state while the pages are rendered: config, templates, URL maps."""
+
+    def __init__(self, posts: list[RenderedPost], config: Config, env: jinja2.Environment):
+        self.config = config
+        self.env = env
+        self.posts = posts
+        self.tags = Segments(t for rp in posts for t in rp.post.tags)
+        self.categories = Segments(c for rp in posts for c in rp.post.categories)
+        self.series = Segments(rp.post.series.name for rp in posts if rp.post.series)
+        env.globals.update(
+            tag_url=lambda name: f"/tag/{self.tags[name]}/",
+            category_url=lambda name: f"/category/{self.categories[name]}/",
+            series_url=lambda name: f"/series/{self.series[name]}/",
+            year_url=year_path,
+            month_url=month_path,
+        )
+        self.pages: list[Page] = []
+
+    def add(self, path: str, template: str, **context) -> None:
+        html = self.env.get_template(template).render(page_path=path, **context)
+        self.pages.append(Page(path, html.encode("utf-8")))
+
+    def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
+        """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""
+        size = self.config.page_size
+        chunks = [posts[i : i + size] for i in range(0, len(posts), size)] or [[]]
+        for number, chunk in enumerate(chunks, 1):
+            pager = {
+                "number": number,
+                "total": len(chunks),
+                "prev": page_path(first, number - 1) if number > 1 else None,
+                "next": page_path(first, number + 1) if number < len(chunks) else None,
+            }
+            self.add(page_path(first, number), template, posts=chunk, pager=pager, **context)
+
+
+def _post_pages(site: _Site) -> None:
+    ordered = list(reversed(site.posts))  # oldest first: "previous" is the older post
+    by_series: dict[str, list[RenderedPost]] = defaultdict(list)
+    for rp in site.posts:
+        if rp.post.series:
+            by_series[rp.post.series.name].append(rp)
+    for parts in by_series.values():
+        parts.sort(key=lambda rp: rp.post.series.number)
+    for i, rp in enumerate(ordered):
+        post = rp.post
+        site.add(
+            post.url,
+            "post.html",
+            rp=rp,
+            post=post,
+            prev=ordered[i - 1] if i > 0 else None,
+            next=ordered[i + 1] if i + 1 < len(ordered) else None,
+            series_parts=by_series[post.series.name] if post.series else [],
+            citation=cite(post, site.config),
+        )
+    for name, parts in by_series.items():
+        site.add(f"/series/{site.series[name]}/", "series.html", name=name, parts=parts)
+
+
+def _term_pages(site: _Site, attr: str, segs: Segments, kind: str, singular: str, plural: str) -> None:
+    """Tag or category pages and their index with counts, biggest first."""
+    groups: dict[str, list[RenderedPost]] = defaultdict(list)
+    for rp in site.posts:
+        for name in getattr(rp.post, attr):
+            groups[name].append(rp)
+    terms = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    site.add(f"/{plural}/", "terms.html", kind=kind, terms=[(n, len(p)) for n, p in terms], singular=singular)
+    for name, posts in terms:
+        site.add_list(f"/{singular}/{segs[name]}/", "list.html", posts, heading=f"{kind}：{name}")
+
+
+def _archive_pages(site: _Site) -> None:
+    """``/archives/`` (years and months with counts), a page per year, month, and undated."""
+    years: dict[Optional[int], dict[int, list[RenderedPost]]] = defaultdict(lambda: defaultdict(list))
+    for rp in site.posts:
+        years[rp.post.date.year][rp.post.date.month].append(rp)
+    known = sorted((y for y in years if y is not None), reverse=True)
+    summary = [
+        (year, sum(len(v) for v in years[year].values()), sorted(years[year].items(), reverse=True))
+        for year in known
+    ]
+    undated = [rp for months in years.get(None, {}).values() for rp in months]
+    undated = [rp for rp in site.posts if rp in undated]  # keep newest-first order
+    site.add("/archives/", "archives.html", years=summary, undated=len(undated))
+    for year, count, months in summary:
+        site.add(year_path(year), "year.html", year=year, count=count, months=months)
+        for month, posts in months:
+            site.add_list(month_path(year, month), "list.html", posts, heading=f"{year}年{month:02d}月")
+    if undated:
+        site.add_list(year_path(None), "list.html", undated, heading="年份不详的文章")
+
+
+def render_posts(
+    posts: list[Post],
+    to_html: MarkdownToHtml,
+    on_post: Optional[Callable[[int, int], None]] = None,
+) -> tuple[list[RenderedPost], list[Diagnostic]]:
+    """Bodies and excerpts to HTML; a post whose Markdown fails is reported and left out.
+
+    Leaving it out of every list (rather than linking to a page that is not
+    there) keeps the site free of broken links while the rest still builds.
+    """
+    done: list[RenderedPost] = []
+    diags: list[Diagnostic] = []
+    for i, post in enumerate(newest_first(posts), 1):
+        try:
+            body = to_html(post.body)
+            excerpt = to_html(post.excerpt) if post.excerpt else ""
+        except Exception as exc:  # one bad post must not stop the others
+            where = post.source[0] if post.source else None
+            diags.append(
+                Diagnostic(
+                    where.path if where else post.url,
+                    where.line if where else 0,
+                    "error",
+                    f"could not render «{post.title}» ({type(exc).__name__}: {exc}); the post is left out of the site",
+                )
+            )
+        else:
+            done.append(RenderedPost(post, body, excerpt))
+        if on_post:
+            on_post(i, len(posts))
+    return done, diags
+
+
+def _check_urls(posts: list[RenderedPost]) -> tuple[list[RenderedPost], list[Diagnostic]]:
+    """Drop posts whose URL is unusable or taken, with a message saying which."""
+    ok, diags, seen = [], [], {}
+    for rp in posts:
+        url = rp.post.url
+        where = rp.post.source[0] if rp.post.source else None
+        path, line = (where.path, where.line) if where else (url or rp.post.title, 0)
+        if not re.fullmatch(r"/(archives/\d+|posts/[^/]+)/", url or "") or "/../" in url or "/./" in url:
+            diags.append(Diagnostic(path, line, "error", f"post «{rp.post.title}» has URL {url!r}, expected /archives/<id>/ or /posts/<slug>/; left out"))
+        elif url in seen:
+            diags.append(Diagnostic(path, line, "error", f"post «{rp.post.title}» has the same URL {url} as «{seen[url]}»; give one of them another slug or id"))
+        else:
+            seen[url] = rp.post.title
+            ok.append(rp)
+    return ok, diags
+
+
+def render_site(
+    posts: list[Post],
+    config: Config,
+    to_html: MarkdownToHtml,
+    root: Optional[Path] = None,
+    on_post: Optional[Callable[[int, int], None]] = None,
+) -> SiteRender:
+    """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
+
+    ``root`` is the site root whose own ``templates/`` override the shipped ones.
+    ``on_post(done, total)`` is called after each post's HTML is made.
+    """
+    rendered, diags = render_posts(posts, to_html, on_post)
+    rendered, url_diags = _check_urls(rendered)
+    diags += url_diags
+    env = make_environment(config, root)
+    site = _Site(rendered, config, env)
+
+    site.add_list("/", "list.html", rendered, heading=None)
+    _post_pages(site)
+    _term_pages(site, "tags", site.tags, "标签", "tag", "tags")
+    _term_pages(site, "categories", site.categories, "分类", "category", "categories")
+    _archive_pages(site)
+    site.add("/404.html", "404.html")
+
+    html_paths = [p.path for p in site.pages if p.is_html and p.path != "/404.html"]
+    site.pages.append(Page("/feed.xml", render_feed(env, config, rendered)))
+    site.pages.append(Page("/sitemap.xml", render_sitemap(env, config, html_paths, rendered)))
+    site.pages.append(Page("/robots.txt", render_robots(env)))
+    return SiteRender(site.pages, diags, posts=len(rendered))

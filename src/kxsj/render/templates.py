@@ -1,0 +1,66 @@
+"""The Jinja environment every page, the feed and the sitemap are rendered with.
+
+Autoescape is on for HTML *and* XML (a title like ``<script>`` or ``A&B`` must
+come out as text in both), off only for plain-text files such as
+``robots.txt``.  Every address a template prints goes through ``href``, so
+a site served under a sub-path (``base_url = https://user.github.io/repo/``)
+works, and Chinese path segments are percent-encoded in the markup while
+the files on disk keep their UTF-8 names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+
+from kxsj.assets import asset_dirs
+from kxsj.config import Config
+from kxsj.model import PostDate
+
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def quote_path(path: str) -> str:
+    """Percent-encode a decoded site path for use in markup (``/tag/生成模型/`` -> ``/tag/%E7%94%9F…/``)."""
+    return quote(path, safe="/")
+
+
+def href(config: Config, path: str) -> str:
+    """The address to print for a site path: root-relative, or absolute under ``base_url``."""
+    return config.site_url(quote_path(path))
+
+
+def zh_date(date: PostDate) -> str:
+    """``2021年11月15日``; a date without a year says so instead of guessing one."""
+    if date.year is None:
+        return f"{date.month:02d}月{date.day:02d}日（年份不详）"
+    return f"{date.year}年{date.month:02d}月{date.day:02d}日"
+
+
+def _autoescape(name: str | None) -> bool:
+    # Plain text (robots.txt) must not turn "&" into "&amp;"; everything else,
+    # HTML and XML alike, is escaped.
+    return not (name or "").endswith(".txt")
+
+
+def make_environment(config: Config, root: Path | None = None) -> jinja2.Environment:
+    """A Jinja environment over the site's own templates, then the shipped ones."""
+    loader = jinja2.FileSystemLoader([str(d) for d in asset_dirs("templates", root)])
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["href"] = lambda path: href(config, path)
+    env.filters["zh_date"] = zh_date
+    env.globals["config"] = config
+    env.globals["static"] = lambda path: href(config, "/static/" + path.lstrip("/"))
+    env.globals["mathjax_src"] = (
+        href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
+    )
+    return env

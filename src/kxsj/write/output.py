@@ -1,0 +1,178 @@
+"""Writing the rendered site into the output folder, all or nothing.
+
+Pages go into a fresh temporary folder beside the output (``.public.tmp-XXXX``
+in the same parent, so the final rename never crosses a filesystem).  Only
+when every file is there is the old output renamed away, the new one renamed
+in, and the old one removed.  An exception, Ctrl-C or SIGTERM part-way leaves
+the previous output exactly as it was and removes the temporary folder.
+
+Because a wrong ``--out`` could wipe real work, the output folder must be
+either absent, empty, or marked with ``.kxsj-output`` by an earlier build;
+and it may not be the site root, the posts folder, or a folder holding them.
+Nothing outside the output folder and its temporary siblings is ever touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Protocol
+
+MARKER = ".kxsj-output"
+MARKER_TEXT = "This folder is written by kxsj build; it is replaced on every build.\n"
+
+
+class OutputError(Exception):
+    """The output folder cannot be used; the message says why and what to do."""
+
+
+class PageLike(Protocol):
+    path: str
+    content: bytes
+
+
+def _contains(parent: Path, child: Path) -> bool:
+    return child == parent or parent in child.parents
+
+
+def check_out_dir(out_dir: Path, protected: Iterable[Path] = (), inputs: Iterable[Path] = ()) -> Optional[str]:
+    """Why ``out_dir`` must not be written (None when it may).
+
+    ``protected`` are folders the build reads (site root, posts folder): the
+    output may not be one of them or hold one of them, as every build
+    replaces it.  ``inputs`` may not hold the output either: the next build
+    would read its own output back as posts.
+    """
+    out = out_dir.resolve()
+    for place in inputs:
+        if _contains(place.resolve(), out):
+            return (
+                f"refusing to write the site into {out_dir}: it is inside {place}, whose files are read "
+                "as posts; choose an --out outside it such as public/"
+            )
+    for place in protected:
+        place = place.resolve()
+        if _contains(out, place):
+            what = "is" if out == place else "contains"
+            return (
+                f"refusing to write the site into {out_dir}: it {what} {place}, which the build reads "
+                "and every build replaces the output folder; choose another --out such as public/"
+            )
+    if out.exists() and not out.is_dir():
+        return f"refusing to write the site into {out_dir}: it is a file, not a folder"
+    if out.is_dir() and not (out / MARKER).is_file() and any(out.iterdir()):
+        return (
+            f"refusing to write the site into {out_dir}: it is not empty and was not made by kxsj "
+            f"(no {MARKER} file), and every build replaces it; empty it or choose another --out"
+        )
+    return None
+
+
+def _file_for(root: Path, site_path: str) -> Path:
+    """``/a/b/`` -> ``root/a/b/index.html``; ``/feed.xml`` -> ``root/feed.xml``; never outside ``root``."""
+    parts = [p for p in site_path.split("/") if p]
+    if any(p in (".", "..") for p in parts) or not site_path.startswith("/"):
+        raise OutputError(f"page path {site_path!r} would leave the output folder")
+    if site_path.endswith("/"):
+        parts.append("index.html")
+    return root.joinpath(*parts)
+
+
+def _copy_static(sources: list[Path], dest: Path, skip: Iterable[str]) -> int:
+    """Copy each static folder into ``dest`` in order (later ones win); skip named top folders."""
+    skip = set(skip)
+    count = 0
+    for src in sources:
+        for path in sorted(src.rglob("*")):
+            rel = path.relative_to(src)
+            if rel.parts[0] in skip or not path.is_file():
+                continue
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            count += 1
+    return count
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while writing, so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def write_output(
+    pages: Iterable[PageLike],
+    out_dir: Path,
+    static_dirs: list[Path] = (),
+    static_skip: Iterable[str] = (),
+    protected: Iterable[Path] = (),
+    inputs: Iterable[Path] = (),
+    commit: bool = True,
+) -> int:
+    """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
+
+    With ``commit=False`` everything is written and checked, then thrown
+    away: the previous output stays (``--strict`` with warnings).
+    Raises ``OutputError`` for an unusable ``out_dir``.
+    """
+    problem = check_out_dir(out_dir, protected, inputs)
+    if problem:
+        raise OutputError(problem)
+    out = out_dir.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with _sigterm_as_interrupt():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        old: Optional[Path] = None
+        try:
+            (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+            count = _copy_static(list(static_dirs), tmp / "static", static_skip)
+            written: set[Path] = set()
+            for page in pages:
+                target = _file_for(tmp, page.path)
+                if target in written:
+                    raise OutputError(f"two pages would both be written to {page.path}")
+                written.add(target)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(page.content)
+                count += 1
+            if not commit:
+                return count
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                os.rename(out, old / out.name)
+            os.rename(tmp, out)
+        except BaseException:
+            # Put the previous output back if the swap was cut between its two renames.
+            if old is not None and not out.exists() and (old / out.name).exists():
+                os.rename(old / out.name, out)
+                _remove(old)
+            raise
+        finally:
+            if tmp.exists():
+                _remove(tmp)
+        if old is not None:
+            _remove(old)
+    return count
