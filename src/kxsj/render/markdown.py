@@ -1,0 +1,97 @@
+"""Post body Markdown -> HTML, one pipeline for dumps and Markdown posts.
+
+``BodyRenderer`` builds a single ``markdown.Markdown`` and reuses it (with
+``reset()``) for every body: building one costs far more than rendering a
+typical post, and the build renders thousands.  Create one per worker
+process; an instance is not safe to share between threads.
+
+Extensions, and why:
+
+* ``pymdownx.arithmatex`` (generic) + ``kxsj.render.math``: math found by
+  ``kxsj.mathscan``, the same rules the original site's MathJax used;
+* ``pymdownx.superfences`` + ``pymdownx.highlight``: fenced code through
+  Pygments with CSS classes under ``.highlight`` (no inline styles, so the
+  site stylesheet controls colours);
+* ``tables``, ``md_in_html`` (image captions written as HTML whose inside is
+  Markdown), ``attr_list``;
+* ``toc`` with ``slugify_unicode``: Chinese headings get readable ids;
+* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import markdown
+from markdown.extensions.toc import slugify_unicode
+
+from kxsj.render.cjk import CjkLineJoinExtension
+from kxsj.render.math import MathExtension
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    """A rendered body: its HTML and its headings for a table of contents.
+
+    ``toc`` is ``(level, id, title)`` in document order; ``title`` is plain
+    text (escape it when putting it into HTML).
+    """
+
+    html: str
+    toc: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _extensions() -> tuple[list, dict]:
+    extensions = [
+        "pymdownx.arithmatex",
+        MathExtension(),  # after arithmatex: replaces its processors
+        "pymdownx.highlight",
+        "pymdownx.superfences",
+        "tables",
+        "md_in_html",
+        "attr_list",
+        "toc",
+        CjkLineJoinExtension(),
+    ]
+    configs = {
+        "pymdownx.arithmatex": {"generic": True},
+        "pymdownx.highlight": {
+            "use_pygments": True,
+            "css_class": "highlight",
+            "guess_lang": False,
+            "noclasses": False,
+        },
+        "toc": {"slugify": slugify_unicode, "permalink": False},
+    }
+    return extensions, configs
+
+
+def _flatten_toc(tokens: list[dict]) -> list[tuple[int, str, str]]:
+    out: list[tuple[int, str, str]] = []
+    for token in tokens:
+        out.append((token["level"], token["id"], html.unescape(token["name"])))
+        out.extend(_flatten_toc(token.get("children", [])))
+    return out
+
+
+class BodyRenderer:
+    """Render post bodies (Markdown with TeX) to HTML, reusing one parser."""
+
+    def __init__(self) -> None:
+        extensions, configs = _extensions()
+        self._md = markdown.Markdown(
+            extensions=extensions, extension_configs=configs, output_format="html"
+        )
+
+    @property
+    def escaped_chars(self) -> frozenset[str]:
+        """Characters a backslash makes literal (``\\$`` included)."""
+        return frozenset(self._md.ESCAPED_CHARS)
+
+    def render(self, text: str) -> RenderedBody:
+        md = self._md
+        md.reset()
+        body = md.convert(text)
+        toc = _flatten_toc(getattr(md, "toc_tokens", []))
+        return RenderedBody(body, toc)

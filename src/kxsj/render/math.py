@@ -1,0 +1,286 @@
+"""Math for Python-Markdown, deciding "where is the formula" with ``kxsj.mathscan``.
+
+``pymdownx.arithmatex`` (generic mode) is loaded for its place in the
+pipeline (it adds ``$`` to Markdown's escape list and owns the
+``arithmatex-inline`` / ``arithmatex-block`` registry slots), but its own
+regexes read this archive wrongly: money (``花了$5，又花了$10``) becomes math,
+a formula that sits inside a paragraph stays text, and a bare
+``\\begin{equation}`` gets wrapped in ``\\[…\\]`` (a MathJax nesting error).
+So this extension registers its own processors *under arithmatex's names*,
+all of them asking ``mathscan`` — the one definition of math shared with the
+dump reader and the lint — so the renderer can never disagree with them.
+
+Three processors, in the order Python-Markdown runs them:
+
+* ``MathJoinProcessor`` (block, priority 120): a display formula may contain a
+  blank line, which splits it over several Markdown blocks; glue those blocks
+  back into one before anyone else looks at them.
+* ``DisplayMathProcessor`` (block): splits a block around its display formulas
+  so each one becomes ``<div class="arithmatex">`` and the text before and
+  after stays in paragraphs (a ``<div>`` inside ``<p>`` is invalid HTML).  It
+  runs twice: at 79.9 for blocks that *start* with a formula (before headings,
+  rules and tables can misread the formula's lines) and at 10.5, just before
+  the paragraph processor, for formulas that follow a line of text.
+* ``InlineMathProcessor`` (inline, 189.9: after code spans, before
+  backslash escapes, so ``\\\\``, ``\\_`` and ``*`` inside TeX stay as written
+  and ``$`` inside code stays text).
+
+What the page gets: inline ``<span class="arithmatex">\\(…\\)</span>``,
+display ``<div class="arithmatex">\\[…\\]</div>``, bare environments exactly
+as written.  The inner TeX is byte-identical to the source; only ``&``, ``<``
+and ``>`` are written as entities, so the element's text content is the TeX.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from typing import Optional
+
+from markdown import Extension, Markdown
+from markdown.blockprocessors import BlockProcessor
+from markdown.inlinepatterns import InlineProcessor
+from markdown.util import AtomicString
+
+from kxsj.mathscan import MathSpan, match_at, scan
+
+MATH_CLASS = "arithmatex"
+
+# Substrings without which a block cannot hold block-level math; a cheap
+# filter so most paragraphs never reach the scanner.
+_DISPLAY_HINTS = ("$$", "\\[", "\\begin{")
+# Openers that may run past a blank line (``$…$`` never does).
+_SPANNING_OPENER = re.compile(r"\$\$|\\[\[(]|\\begin\{")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+# Environments that are themselves a display equation: MathJax rejects them
+# inside ``\[…\]``, so ``$$\begin{equation}…\end{equation}$$`` is written bare.
+_DISPLAY_ENVS = frozenset(
+    name + star
+    for name in (
+        "equation",
+        "align",
+        "gather",
+        "multline",
+        "eqnarray",
+        "flalign",
+        "alignat",
+    )
+    for star in ("", "*")
+)
+
+
+def html_escape(text: str) -> str:
+    """Escape what HTML needs and nothing else (quotes are fine in text)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def page_tex(text: str, span: MathSpan) -> str:
+    """The formula as MathJax on the page should read it.
+
+    ``$…$`` becomes ``\\(…\\)`` and ``$$…$$`` becomes ``\\[…\\]`` (the site's
+    MathJax only knows those delimiters); everything else is kept as written.
+    The TeX between the delimiters is never changed.
+    """
+    raw = span.tex(text)
+    if span.kind == "$":
+        return "\\(" + raw[1:-1] + "\\)"
+    if span.kind == "$$":
+        inner = raw[2:-2]
+        if _is_display_env(inner):
+            return inner
+        return "\\[" + inner + "\\]"
+    return raw
+
+
+def _is_display_env(tex: str) -> bool:
+    stripped = tex.strip()
+    span = match_at(stripped, 0)
+    return (
+        span is not None
+        and span.kind == "env"
+        and span.end == len(stripped)
+        and span.env in _DISPLAY_ENVS
+    )
+
+
+class _BlockScanner:
+    """Block-level questions about math, answered like the inline stage would.
+
+    Block-level decisions must not see ``$`` inside `` `…` ``: the inline
+    stage handles code spans before math.  So code spans are found by the
+    Markdown instance's own ``backtick`` processor (whatever its version's
+    rules are) and blanked out before ``mathscan`` runs.  Display spans are
+    cached per block text, since up to three processors ask about one block;
+    ``MathExtension.reset`` clears the cache between documents.
+    """
+
+    def __init__(self, md: Markdown) -> None:
+        self.md = md
+        self._spans: dict[str, list[MathSpan]] = {}
+
+    def clear(self) -> None:
+        self._spans.clear()
+
+    def mask_code_spans(self, text: str) -> str:
+        """``text`` with every code span blanked out, same length, newlines kept."""
+        if "`" not in text:
+            return text
+        backtick = self.md.inlinePatterns["backtick"]
+        regex = backtick.getCompiledRegExp()
+        out, pos, copied = [], 0, 0
+        while True:
+            m = regex.search(text, pos)
+            if m is None:
+                break
+            node, start, end = backtick.handleMatch(m, text)
+            if start is None or end is None:
+                pos = m.end()
+                continue
+            if isinstance(node, etree.Element):
+                out.append(text[copied:start])
+                out.append(_NOT_NEWLINE.sub("x", text[start:end]))
+                copied = end
+            pos = max(end, m.start() + 1)
+        out.append(text[copied:])
+        return "".join(out)
+
+    def display_spans(self, block: str) -> list[MathSpan]:
+        if not any(hint in block for hint in _DISPLAY_HINTS):
+            return []
+        spans = self._spans.get(block)
+        if spans is None:
+            spans = [s for s in scan(self.mask_code_spans(block)) if s.display]
+            self._spans[block] = spans
+        return spans
+
+
+class MathJoinProcessor(BlockProcessor):
+    """Glue back the blocks a formula spans when it contains a blank line.
+
+    Python-Markdown has split the text at blank lines before any block
+    processor runs.  When ``blocks[0]`` opens a formula that only closes in a
+    later block, the blocks are joined (with the blank lines they lost) and
+    ``run`` returns False so the other processors see the joined block.
+    """
+
+    def __init__(self, md: Markdown, scanner: _BlockScanner) -> None:
+        super().__init__(md.parser)
+        self.scanner = scanner
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        return any(hint in block for hint in _DISPLAY_HINTS) or "\\(" in block
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> bool:
+        search_from = 0
+        while len(blocks) > 1:
+            masked = self.scanner.mask_code_spans(blocks[0])
+            span = self._first_spanning(masked, blocks, search_from)
+            if span is None:
+                break
+            count, end = 1, len(masked)
+            while end < span.end:
+                end += 2 + len(blocks[count])
+                count += 1
+            blocks[0:count] = ["\n\n".join(blocks[:count])]
+            search_from = span.end
+        return False
+
+    def _first_spanning(self, masked: str, blocks: list[str], start: int) -> Optional[MathSpan]:
+        """The first formula opened in ``masked[start:]`` that closes in a later block."""
+        closed = scan(masked, start)
+        gaps, pos = [], start
+        for span in closed:
+            gaps.append((pos, span.start))
+            pos = span.end
+        gaps.append((pos, len(masked)))
+        rest = None
+        for gap_start, gap_end in gaps:
+            for m in _SPANNING_OPENER.finditer(masked, gap_start, gap_end):
+                if rest is None:
+                    mask = self.scanner.mask_code_spans
+                    rest = "\n\n".join([masked] + [mask(b) for b in blocks[1:]])
+                span = match_at(rest, m.start())
+                if span is not None and span.end > len(masked):
+                    return span
+        return None
+
+
+class DisplayMathProcessor(BlockProcessor):
+    """Split a block around its display formulas: paragraph, div, paragraph…
+
+    Text pieces go to the registered ``paragraph`` processor, so inside a
+    tight list item they stay list text just as they would without math.
+    """
+
+    def __init__(self, md: Markdown, scanner: _BlockScanner, leading_only: bool) -> None:
+        super().__init__(md.parser)
+        self.md = md
+        self.scanner = scanner
+        self.leading_only = leading_only
+
+    def test(self, parent: etree.Element, block: str) -> bool:
+        spans = self.scanner.display_spans(block)
+        if not spans:
+            return False
+        return not self.leading_only or not block[: spans[0].start].strip()
+
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
+        block = blocks.pop(0)
+        pos = 0
+        for span in self.scanner.display_spans(block):
+            self._paragraph(parent, block[pos : span.start])
+            div = etree.SubElement(parent, "div", {"class": MATH_CLASS})
+            # Stashed as raw HTML so no tree processor (attr_list reads a
+            # trailing ``{…}`` line as attributes!) can touch the TeX.
+            div.text = AtomicString(self.md.htmlStash.store(html_escape(page_tex(block, span))))
+            pos = span.end
+        self._paragraph(parent, block[pos:])
+
+    def _paragraph(self, parent: etree.Element, text: str) -> None:
+        text = text.strip()
+        if text:
+            self.parser.blockprocessors["paragraph"].run(parent, [text])
+
+
+class InlineMathProcessor(InlineProcessor):
+    """Inline formulas (and display ones in headings, table cells, captions).
+
+    The regex only finds candidate starts; ``mathscan.match_at`` decides.
+    ``\\x`` escapes are matched whole and rejected, so ``\\$`` never opens
+    math and is left to Markdown's escape pattern, which prints ``$``.
+    """
+
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(r"\\.|\$", md)
+
+    def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
+        span = match_at(data, m.start(0))
+        if span is None:
+            return None, None, None
+        el = etree.Element("span", {"class": MATH_CLASS})
+        el.text = AtomicString(html_escape(page_tex(data, span)))
+        return el, span.start, span.end
+
+
+class MathExtension(Extension):
+    """Register the math processors over arithmatex's (load arithmatex first)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scanner: Optional[_BlockScanner] = None
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        md.registerExtension(self)
+        if "$" not in md.ESCAPED_CHARS:
+            md.ESCAPED_CHARS = [*md.ESCAPED_CHARS, "$"]
+        md.inlinePatterns.register(InlineMathProcessor(md), "arithmatex-inline", 189.9)
+        self.scanner = scanner = _BlockScanner(md)
+        blocks = md.parser.blockprocessors
+        blocks.register(MathJoinProcessor(md, scanner), "kxsj-math-join", 120)
+        blocks.register(DisplayMathProcessor(md, scanner, True), "arithmatex-block", 79.9)
+        blocks.register(DisplayMathProcessor(md, scanner, False), "kxsj-math-in-paragraph", 10.5)
+
+    def reset(self) -> None:
+        if self.scanner is not None:
+            self.scanner.clear()
