@@ -15,6 +15,7 @@ from typing import Any, Optional
 import yaml
 
 from kxsj.model import Diagnostic
+from kxsj.yamltext import error_line, key_lines, parse_yaml
 
 CONFIG_NAME = "kxsj.yml"
 
@@ -98,10 +99,9 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         )
         return config, diags
     try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(text)
     except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+        line = error_line(exc)
         diags.append(
             Diagnostic(shown, line, "error", f"not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax (all keys are optional)")
         )
@@ -112,10 +112,7 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         diags.append(Diagnostic(shown, 1, "error", "must be a mapping of keys to values, e.g. `title: 科学空间`"))
         return config, diags
 
-    lines = {}
-    if node is not None and hasattr(node, "value") and isinstance(node.value, list):
-        for key_node, _ in node.value:
-            lines[str(key_node.value)] = key_node.start_mark.line + 1
+    lines = key_lines(node)
 
     for key, value in data.items():
         line = lines.get(str(key), 1)

@@ -32,6 +32,7 @@ import yaml
 
 from kxsj.load.files import TextFile
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
+from kxsj.yamltext import error_line, key_lines, parse_yaml
 
 MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FM_KEYS = {"title", "date", "tags", "tag", "categories", "category", "slug", "draft", "summary", "id", "url", "author", "readers", "updated", "series"}
@@ -52,14 +53,6 @@ def split_front_matter(text: str) -> tuple[Optional[str], str, int]:
     fm = text[first_nl + 1 : m.start()]
     body_start = m.end() + 1 if m.end() < len(text) and text[m.end()] == "\n" else m.end()
     return fm, text[body_start:], text.count("\n", 0, body_start) + 1
-
-
-def _line_of(node, key: str, base: int) -> int:
-    if node is not None and isinstance(getattr(node, "value", None), list):
-        for k, _v in node.value:
-            if getattr(k, "value", None) == key:
-                return base + k.start_mark.line
-    return base
 
 
 def _as_list(value) -> list[str]:
@@ -135,11 +128,9 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         diags.append(Diagnostic(tf.shown, 1, "warning", "no front matter; start the file with `---`, `title: …`, `date: YYYY-MM-DD`, `---`"))
     else:
         try:
-            node = yaml.compose(fm_text)
-            loaded = yaml.safe_load(fm_text)
+            loaded, node = parse_yaml(fm_text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = 2 + (mark.line if mark else 0)
+            line = error_line(exc, 2)
             diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
             return None
         if loaded is None:
@@ -148,7 +139,11 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
             diags.append(Diagnostic(tf.shown, 2, "error", "front matter must be `key: value` lines; the post was not loaded"))
             return None
         meta = loaded
-    line_of = lambda key: _line_of(node, key, 2)  # noqa: E731 - front matter starts on line 2
+    lines = key_lines(node, 2)  # front matter starts on line 2
+
+    def line_of(key: str) -> int:
+        return lines.get(key, 2)
+
     unknown = sorted(set(map(str, meta)) - _FM_KEYS)
     for key in unknown:
         diags.append(Diagnostic(tf.shown, line_of(key), "warning", f"unknown front matter key `{key}` ignored; known keys: {', '.join(sorted(_FM_KEYS))}"))

@@ -28,6 +28,7 @@ import yaml
 from kxsj.load.dumps import MONTHS, DumpEntry, nfkc
 from kxsj.load.files import read_text_file
 from kxsj.model import Diagnostic
+from kxsj.yamltext import error_line, parse_yaml
 
 _FIELDS = {"id", "date", "month_day", "title", "opens_with", "url", "categories", "category", "tags", "slug", "series"}
 
@@ -77,11 +78,9 @@ def load_metadata(path: Path, diags: list[Diagnostic]) -> list[MetaEntry]:
         return []
     where = tf.shown
     try:
-        root = yaml.compose(tf.text)
-        data = yaml.safe_load(tf.text)
+        data, root = parse_yaml(tf.text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
+        line = error_line(exc)
         diags.append(Diagnostic(where, line, "error", f"not valid YAML ({getattr(exc, 'problem', None) or exc}); no metadata was applied — fix the syntax"))
         return []
     if data is None:
