@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -92,8 +92,9 @@ def _load(options: BuildOptions, config: Config) -> tuple[list[Post], list[Diagn
     from kxsj.load import load_posts
 
     result = load_posts(options.posts_dir, config)
+    diags = list(result.diagnostics)
     posts = [p for p in result.posts if options.drafts or not p.draft]
-    return enrich(posts, config), list(result.diagnostics)
+    return enrich(posts, config, diags), diags
 
 
 def build_site(
@@ -110,6 +111,7 @@ def build_site(
     from kxsj.write.output import OutputError, check_out_dir, write_output
 
     start = time.monotonic()
+    options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
     if options.base_url is not None:
         config.base_url = normalise_base_url(options.base_url)

@@ -12,8 +12,12 @@
  * numbered equations are then made unique per article, so \eqref links stay
  * inside their own post.  MathJax.startup.promise resolves when all are done.
  */
+var kxsjLocalMathJax = (document.currentScript || {dataset: {}}).dataset.mathjax === 'local';
+
 window.MathJax = {
-  loader: {load: ['[tex]/textmacros']},
+  // The vendored tex-chtml-full.js has textmacros built in; a MathJax from a
+  // URL (tex-chtml.js) may not, so only then is the extension loaded.
+  loader: {load: kxsjLocalMathJax ? [] : ['[tex]/textmacros']},
   tex: {
     inlineMath: [['\\(', '\\)']],
     displayMath: [['\\[', '\\]']],

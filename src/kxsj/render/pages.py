@@ -13,7 +13,8 @@ URL scheme — chosen so that a list page can never collide with a post:
 * ``/feed.xml``, ``/sitemap.xml``, ``/404.html``, ``/robots.txt``.
 
 Paths here are *decoded* (``/tag/生成模型/``): the writer uses them as UTF-8
-folder names and the templates percent-encode them in links.  A name becomes
+folder names and the templates percent-encode them in links (``Post.url``
+may arrive encoded; it is decoded first).  A name becomes
 one safe path segment (no ``/``, no ``..``, nothing Windows forbids), and two
 names that would share a folder, even only on a case-insensitive disk, get
 distinct ones.  Any remaining clash (two posts with one URL, a post URL that
@@ -27,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
+from urllib.parse import unquote
 
 import jinja2
 
@@ -61,6 +63,11 @@ class RenderedPost:
     body: str
     excerpt: str
 
+    @property
+    def path(self) -> str:
+        """The post's decoded site path (``Post.url`` may come percent-encoded)."""
+        return unquote(self.post.url)
+
 
 @dataclass
 class SiteRender:
@@ -72,7 +79,7 @@ class SiteRender:
 # --------------------------------------------------------------------------
 # URL scheme
 
-_UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]+')
+_UNSAFE = re.compile(r'[/\\:*?"<>|%\x00-\x1f\x7f]+')
 
 
 def _segment(name: str) -> str:
@@ -174,7 +181,7 @@ def _post_pages(site: _Site) -> None:
     for i, rp in enumerate(ordered):
         post = rp.post
         site.add(
-            post.url,
+            rp.path,
             "post.html",
             rp=rp,
             post=post,
@@ -254,10 +261,13 @@ def render_posts(
 
 
 def _check_urls(posts: list[RenderedPost]) -> tuple[list[RenderedPost], list[Diagnostic]]:
-    """Drop posts whose URL is unusable or taken, with a message saying which."""
+    """Drop posts whose URL is unusable or taken, with a message saying which.
+
+    The older post keeps a contested URL, so adding a post never moves one.
+    """
     ok, diags, seen = [], [], {}
-    for rp in posts:
-        url = rp.post.url
+    for rp in reversed(posts):
+        url = rp.path
         where = rp.post.source[0] if rp.post.source else None
         path, line = (where.path, where.line) if where else (url or rp.post.title, 0)
         if not re.fullmatch(r"/(archives/\d+|posts/[^/]+)/", url or "") or "/../" in url or "/./" in url:
@@ -267,7 +277,7 @@ def _check_urls(posts: list[RenderedPost]) -> tuple[list[RenderedPost], list[Dia
         else:
             seen[url] = rp.post.title
             ok.append(rp)
-    return ok, diags
+    return ok[::-1], diags
 
 
 def render_site(

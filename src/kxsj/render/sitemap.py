@@ -21,7 +21,7 @@ def render_sitemap(
     env: jinja2.Environment, config: Config, html_paths: list[str], posts: list["RenderedPost"]
 ) -> bytes:
     """One ``<url>`` per page; post pages with a known date carry ``<lastmod>``."""
-    lastmod = {rp.post.url: rp.post.date.iso() for rp in posts if rp.post.date.known}
+    lastmod = {rp.path: rp.post.date.iso() for rp in posts if rp.post.date.known}
     urls = [(path, lastmod.get(path)) for path in html_paths]
     return env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
 

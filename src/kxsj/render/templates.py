@@ -11,7 +11,7 @@ the files on disk keep their UTF-8 names.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import jinja2
 
@@ -23,8 +23,12 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 
 
 def quote_path(path: str) -> str:
-    """Percent-encode a decoded site path for use in markup (``/tag/生成模型/`` -> ``/tag/%E7%94%9F…/``)."""
-    return quote(path, safe="/")
+    """Percent-encode a site path for use in markup (``/tag/生成模型/`` -> ``/tag/%E7%94%9F…/``).
+
+    Accepts the path decoded or already encoded (``kxsj.enrich`` hands post
+    URLs over encoded): paths kxsj makes never hold a literal ``%``.
+    """
+    return quote(unquote(path), safe="/")
 
 
 def href(config: Config, path: str) -> str:

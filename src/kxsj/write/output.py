@@ -48,15 +48,16 @@ def check_out_dir(out_dir: Path, protected: Iterable[Path] = (), inputs: Iterabl
     replaces it.  ``inputs`` may not hold the output either: the next build
     would read its own output back as posts.
     """
+    out_dir = Path(out_dir)
     out = out_dir.resolve()
     for place in inputs:
-        if _contains(place.resolve(), out):
+        if _contains(Path(place).resolve(), out):
             return (
                 f"refusing to write the site into {out_dir}: it is inside {place}, whose files are read "
                 "as posts; choose an --out outside it such as public/"
             )
     for place in protected:
-        place = place.resolve()
+        place = Path(place).resolve()
         if _contains(out, place):
             what = "is" if out == place else "contains"
             return (
@@ -141,7 +142,7 @@ def write_output(
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
         raise OutputError(problem)
-    out = out_dir.resolve()
+    out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with _sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
