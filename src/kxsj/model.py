@@ -70,6 +70,19 @@ class Series:
     number: int
 
 
+@dataclass(frozen=True)
+class PostRef:
+    """Another post as a link needs it: URL and title.
+
+    The enrich stage fills ``Post.cites``, ``cited_by``, ``related`` and the
+    series neighbours with these rather than with ``Post`` objects, so a post
+    stays plain data (no cycles) and a template can link without a lookup.
+    """
+
+    url: str
+    title: str
+
+
 @dataclass
 class Post:
     """One post, whichever kind of file it came from.
@@ -97,6 +110,18 @@ class Post:
     draft: bool = False
     summary: Optional[str] = None
     title_guessed: bool = False
+    # Filled by the enrich stage (kxsj.enrich.links / related / reading).
+    cites: list[PostRef] = field(default_factory=list)
+    """Posts of the archive this post names in 《…》, in order of first mention."""
+    cited_by: list[PostRef] = field(default_factory=list)
+    """Posts that name this one in 《…》, newest first."""
+    related: list[PostRef] = field(default_factory=list)
+    """Up to five posts sharing the most tags, then the newest."""
+    series_prev: Optional[PostRef] = None
+    series_next: Optional[PostRef] = None
+    chars: int = 0
+    """Characters of text (math, markup and spaces left out)."""
+    reading_minutes: int = 0
 
     def to_json(self) -> dict:
         """The shape ``kxsj list --json`` prints."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Optional
 
 from kxsj.config import Config
+from kxsj.enrich.links import restore_citations
+from kxsj.enrich.reading import assign_reading
+from kxsj.enrich.related import assign_related, assign_series_neighbours
 from kxsj.enrich.urls import assign_urls
 from kxsj.model import Diagnostic, Post
 
@@ -18,4 +21,8 @@ def enrich(posts: list[Post], config: Optional[Config] = None, diags: Optional[l
     """Posts newest first, each with a unique ``url``; diagnostics appended to ``diags``."""
     diags = diags if diags is not None else []
     assign_urls(posts, diags)
+    restore_citations(posts)  # needs the URLs
+    assign_related(posts)
+    assign_series_neighbours(posts)
+    assign_reading(posts)
     return sorted(posts, key=lambda p: (p.date.sort_key(), p.title), reverse=True)

@@ -1,0 +1,208 @@
+"""Links the listing dumps lost, found again through the titles they name.
+
+A dump keeps only text, but that text still names other posts the way the
+author wrote them: ``在文章《生成扩散模型漫谈(一):DDPM = 拆楼 + 建楼》中``.
+When the text between 《 and 》 is the title of a post in the archive, it is
+a citation: ``restore_citations`` records it on both posts (``cites`` and
+``cited_by``, from the Markdown, before anything is rendered, so every post
+page can list who cites it), and ``TitleLinker`` turns it into a link in the
+rendered HTML.
+
+Titles are compared after NFKC normalisation with all spaces removed, since
+the dumps write ``(一):`` and ``DDPM = 拆楼`` where the titles have ``（一）：``
+and other spacing.  A mention is never linked inside math, code or an
+existing link: the Markdown scan skips math (``kxsj.mathscan``, the one
+definition of math) and code; the HTML pass touches only text outside
+``<a>``, ``<code>``, ``<pre>``, ``<script>`` and the renderer's math elements,
+so formulas are never rewritten.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from typing import Callable, Iterable, Optional
+
+from kxsj.mathscan import scan
+from kxsj.model import Post, PostRef
+
+MENTION = re.compile(r"《([^《》\n]{1,200})》")
+"""A title named in 《…》 (no nesting, one line)."""
+
+_SPACES = re.compile(r"\s+")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>$|~^&])")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.M | re.S)
+_INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
+
+
+def title_key(text: str) -> str:
+    """The form titles are compared in: NFKC, no whitespace at all."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text))
+
+
+def ref(post: Post) -> PostRef:
+    return PostRef(post.url, post.title)
+
+
+def title_index(posts: Iterable[Post]) -> dict[str, Post]:
+    """Normalised title -> post; when two posts share a title the older one wins.
+
+    The older one is the original; a later post of the same name is more
+    likely a repost, and a mention in an old text cannot mean a newer post.
+    """
+    index: dict[str, Post] = {}
+    for post in sorted(posts, key=lambda p: (p.date.sort_key(), p.url)):
+        index.setdefault(title_key(post.title), post)
+    return index
+
+
+def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """``text`` with each span replaced by one newline, so no 《…》 crosses it."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        out.append("\n")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def prose(markdown_text: str) -> str:
+    """The Markdown without code and math: the text a reader reads as words."""
+    text = _FENCE.sub("\n", markdown_text)
+    text = _INLINE_CODE.sub("\n", text)
+    return _blank(text, ((m.start, m.end) for m in scan(text)))
+
+
+def mentions(markdown_text: str) -> list[str]:
+    """Texts named in 《…》 in a post's Markdown, outside math and code, in order."""
+    return [_MD_ESCAPE.sub(r"\1", m.group(1)) for m in MENTION.finditer(prose(markdown_text))]
+
+
+def restore_citations(posts: list[Post]) -> None:
+    """Fill ``cites`` (order of first mention) and ``cited_by`` (newest first) on every post.
+
+    A post naming its own title is not a citation.
+    """
+    index = title_index(posts)
+    citing: dict[int, list[Post]] = {id(p): [] for p in posts}
+    for post in posts:
+        seen: set[int] = {id(post)}
+        post.cites = []
+        for name in mentions(post.body):
+            target = index.get(title_key(name))
+            if target is not None and id(target) not in seen:
+                seen.add(id(target))
+                post.cites.append(ref(target))
+                citing[id(target)].append(post)
+    for post in posts:
+        cited_by = sorted(citing[id(post)], key=lambda p: (p.date.sort_key(), p.url), reverse=True)
+        post.cited_by = [ref(p) for p in cited_by]
+
+
+# --------------------------------------------------------------------------
+# The rendered HTML
+
+_TAG = re.compile(
+    r"<!--.*?-->"
+    r"|<!\[CDATA\[.*?\]\]>"
+    r"|<[!?][^>]*>"
+    r"|<(/?)([A-Za-z][^\s/>]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.S,
+)
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+_SKIP = frozenset("a code pre script style textarea kbd samp svg math title".split())
+_CLASS = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+MATH_CLASSES = frozenset({"arithmatex", "math"})
+"""Elements with one of these classes hold TeX (``kxsj.render.math`` uses ``arithmatex``)."""
+
+
+def _skips(name: str, attrs: str) -> bool:
+    if name in _SKIP:
+        return True
+    m = _CLASS.search(attrs)
+    if not m:
+        return False
+    classes = set((m.group(1) or m.group(2) or m.group(3) or "").split())
+    return bool(classes & MATH_CLASSES)
+
+
+class TitleLinker:
+    """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts.
+
+    ``href`` maps a post's site URL to the address to print (the templates'
+    base-aware ``href``), so links work under a sub-path.
+    """
+
+    def __init__(self, posts: Iterable[Post], href: Callable[[str], str]):
+        self._index = title_index(posts)
+        self._href = href
+
+    def _link_text(self, text: str) -> str:
+        def replace(m: re.Match) -> str:
+            target = self._index.get(title_key(html.unescape(m.group(1))))
+            if target is None:
+                return m.group(0)
+            address = html.escape(self._href(target.url), quote=True)
+            title = html.escape(target.title, quote=True)
+            return f'《<a class="post-ref" href="{address}" title="{title}">{m.group(1)}</a>》'
+
+        if "《" not in text:
+            return text
+        # Guard against math the renderer left as text: never link inside it.
+        spans = [(s.start, s.end) for s in scan(text)]
+        if not spans:
+            return MENTION.sub(replace, text)
+        out, pos = [], 0
+        for start, end in spans:
+            out.append(MENTION.sub(replace, text[pos:start]))
+            out.append(text[start:end])
+            pos = end
+        out.append(MENTION.sub(replace, text[pos:]))
+        return "".join(out)
+
+    def link(self, rendered: str) -> str:
+        """``rendered`` with every mention outside links, code and math linked."""
+        if "《" not in rendered:
+            return rendered
+        out: list[str] = []
+        stack: list[tuple[str, bool]] = []  # open elements: (name, starts a skipped region)
+        skipping = 0
+        pos = 0
+        for m in _TAG.finditer(rendered):
+            text = rendered[pos : m.start()]
+            out.append(text if skipping else self._link_text(text))
+            out.append(m.group(0))
+            pos = m.end()
+            name = (m.group(2) or "").lower()
+            if not name:
+                continue  # comment, doctype, CDATA
+            if m.group(1):  # end tag: close up to the matching element
+                for i in range(len(stack) - 1, -1, -1):
+                    if stack[i][0] == name:
+                        skipping -= sum(1 for _, s in stack[i:] if s)
+                        del stack[i:]
+                        break
+            elif name not in _VOID and not m.group(3).rstrip().endswith("/"):
+                skip = _skips(name, m.group(3))
+                stack.append((name, skip))
+                skipping += skip
+        tail = rendered[pos:]
+        out.append(tail if skipping else self._link_text(tail))
+        return "".join(out)
+
+    def wrap(self, to_html: Callable[[str], str]) -> Callable[[str], str]:
+        """A Markdown -> HTML function whose output has the mentions linked."""
+        return lambda text: self.link(to_html(text))
+
+
+def link_titles(
+    to_html: Callable[[str], str], posts: Iterable[Post], href: Optional[Callable[[str], str]] = None
+) -> Callable[[str], str]:
+    """``to_html`` followed by ``TitleLinker.link`` over ``posts`` (``href`` defaults to the URL itself)."""
+    return TitleLinker(posts, href or (lambda url: url)).wrap(to_html)
