@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from kxsj.config import Config
 from kxsj.model import Post
-from kxsj.render.templates import MONTHS_EN, href
+from kxsj.render.templates import MONTHS_EN, absolute
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def _braced(text: str) -> str:
 def cite(post: Post, config: Config) -> Citation:
     """The citation line and BibTeX entry for ``post``."""
     author = post.author or config.author or config.title
-    url = post.original_url or href(config, post.url)
+    url = post.original_url or absolute(config, post.url)
     text = f"{author}. ({_cite_date(post)}). 《{post.title}》[Blog post]. Retrieved from {url}"
     fields = [("title", _braced(post.title)), ("author", _braced(author))]
     if post.date.year is not None:

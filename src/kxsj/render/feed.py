@@ -17,7 +17,7 @@ import jinja2
 
 from kxsj.config import Config
 from kxsj.model import PostDate
-from kxsj.render.templates import href, quote_path
+from kxsj.render.templates import absolute, quote_path
 
 if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
     from kxsj.render.pages import RenderedPost
@@ -33,7 +33,7 @@ def atom_date(date: PostDate) -> str:
 def atom_id(config: Config, path: str) -> str:
     """A permanent id for a site path: its absolute URL, or a ``tag:`` URI without a base URL."""
     if config.base_url:
-        return href(config, path)
+        return absolute(config, path)
     return "tag:kxsj,2024:" + quote_path(path)
 
 

@@ -32,7 +32,19 @@ def quote_path(path: str) -> str:
 
 
 def href(config: Config, path: str) -> str:
-    """The address to print for a site path: root-relative, or absolute under ``base_url``."""
+    """The address a page links to: root-relative, under the base path (``/repo/archives/1/``).
+
+    Root-relative rather than absolute, so the same pages work on the
+    published host and on any local server that serves them at the base path.
+    """
+    return config.base_path + quote_path(path)
+
+
+def absolute(config: Config, path: str) -> str:
+    """The full address of a site path under ``base_url``, for the feed, sitemap and citations.
+
+    Without a ``base_url`` there is no full address to give, so it is root-relative.
+    """
     return config.site_url(quote_path(path))
 
 
@@ -61,6 +73,7 @@ def make_environment(config: Config, root: Path | None = None) -> jinja2.Environ
         keep_trailing_newline=True,
     )
     env.filters["href"] = lambda path: href(config, path)
+    env.filters["absolute"] = lambda path: absolute(config, path)
     env.filters["zh_date"] = zh_date
     env.globals["config"] = config
     env.globals["static"] = lambda path: href(config, "/static/" + path.lstrip("/"))
