@@ -35,6 +35,7 @@ def site(tmp_path):
     """A site root with a posts folder, and a first good build in ``out/public``."""
     root = tmp_path / "site"
     (root / "posts").mkdir(parents=True)
+    (root / "kxsj.yml").write_text("search: false\n", encoding="utf-8")  # these tests are about files
     out = tmp_path / "out" / "public"
     report = build_site(BuildOptions(root, root / "posts", out), posts=[post(1), post(2)])
     assert report.ok and report.written
@@ -158,7 +159,7 @@ def test_non_empty_folder_without_marker_is_refused_and_untouched(site):
 def test_strict_build_with_a_warning_keeps_the_previous_output(site):
     root, out = site
     before = snapshot(out)
-    (root / "kxsj.yml").write_text("titel: typo\n", encoding="utf-8")  # unknown key: a warning
+    (root / "kxsj.yml").write_text("search: false\ntitel: typo\n", encoding="utf-8")  # unknown key: a warning
     report = build_site(BuildOptions(root, root / "posts", out, strict=True), posts=[post(5)])
     assert [d.level for d in report.diagnostics] == ["warning"]
     assert not report.ok and not report.written
