@@ -107,7 +107,10 @@ def build_site(
     ``posts`` (already enriched) and ``to_html`` replace the load stage and
     the body renderer, for tests and tools that make posts themselves.
     """
+    from kxsj.enrich.links import link_titles
     from kxsj.render.pages import render_site
+    from kxsj.render.templates import href
+    from kxsj.write.search import search_indexer
     from kxsj.write.output import OutputError, check_out_dir, write_output
 
     start = time.monotonic()
@@ -130,9 +133,15 @@ def build_site(
     if posts is None:
         posts, load_diags = _load(options, config)
         diags += load_diags
+    indexer, search_diags = search_indexer(config)
+    diags += search_diags
+    if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
+        config = replace(config, search=False)
     progress = _Progress(options.progress, start)
+    # 《title》 mentions of archive posts become links in every rendered body.
+    html_of = link_titles(to_html or markdown_renderer(), posts, lambda url: href(config, url))
     try:
-        site = render_site(posts, config, to_html or markdown_renderer(), options.root, progress)
+        site = render_site(posts, config, html_of, options.root, progress)
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
@@ -152,6 +161,7 @@ def build_site(
             protected=protected,
             inputs=inputs,
             commit=not failing,
+            finish=(lambda folder: diags.extend(indexer(folder))) if indexer else None,
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))

@@ -306,6 +306,7 @@ def render_site(
     site.add("/404.html", "404.html")
 
     html_paths = [p.path for p in site.pages if p.is_html and p.path != "/404.html"]
+    site.add("/search/", "search.html")  # after html_paths: a search page is no sitemap entry
     site.pages.append(Page("/feed.xml", render_feed(env, config, rendered)))
     site.pages.append(Page("/sitemap.xml", render_sitemap(env, config, html_paths, rendered)))
     site.pages.append(Page("/robots.txt", render_robots(env)))

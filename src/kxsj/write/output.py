@@ -21,7 +21,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Protocol
+from typing import Callable, Iterable, Iterator, Optional, Protocol
 
 MARKER = ".kxsj-output"
 MARKER_TEXT = "This folder is written by kxsj build; it is replaced on every build.\n"
@@ -132,12 +132,15 @@ def write_output(
     protected: Iterable[Path] = (),
     inputs: Iterable[Path] = (),
     commit: bool = True,
+    finish: Optional[Callable[[Path], None]] = None,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
     With ``commit=False`` everything is written and checked, then thrown
     away: the previous output stays (``--strict`` with warnings).
     Raises ``OutputError`` for an unusable ``out_dir``.
+    ``finish(folder)`` runs on the complete new output just before the swap
+    (the search indexer reads the finished pages there).
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -161,6 +164,8 @@ def write_output(
                 count += 1
             if not commit:
                 return count
+            if finish is not None:
+                finish(tmp)
             if out.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
                 os.rename(out, old / out.name)

@@ -1,0 +1,114 @@
+"""The search index: Pagefind run over the finished output folder.
+
+Pagefind (``pip install 'kxsj[search]'``, the ``pagefind[extended]`` wheel)
+reads the written HTML and writes ``pagefind/`` beside it: a static index the
+browser queries, so search works on any static host and offline.  Its
+*extended* build segments Chinese into words, so ``扩散`` finds 扩散模型.
+
+What gets indexed is decided by the templates: only elements marked
+``data-pagefind-body`` (post articles), so list pages are left out; the
+title is ``data-pagefind-meta="title"`` with a high ``data-pagefind-weight``
+so title hits rank first.  Math (``.arithmatex``) is excluded: TeX source is
+noise in a snippet.
+
+Without Pagefind the build still succeeds: ``search_indexer`` gives a warning
+naming the install command, and the search page tells the reader search is
+unavailable (it finds no ``pagefind/pagefind.js``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from kxsj.config import CONFIG_NAME, Config
+from kxsj.model import Diagnostic
+
+INSTALL_HINT = "pip install 'kxsj[search]'"
+EXCLUDE_SELECTORS = ".arithmatex"
+"""Rendered math (``kxsj.render.math``); its TeX is not searchable prose."""
+TIMEOUT_SECONDS = 600
+
+Indexer = Callable[[Path], list[Diagnostic]]
+
+
+def find_pagefind() -> Optional[Path]:
+    """The Pagefind binary: ``PAGEFIND_BINARY_PATH``, the Python wheels, then ``PATH``.
+
+    The same order the ``pagefind`` package uses, so a user's override works
+    for both; the extended build is preferred (it segments Chinese).
+    """
+    override = os.environ.get("PAGEFIND_BINARY_PATH")
+    if override is not None:
+        path = Path(override)
+        return path if path.is_file() and os.access(path, os.X_OK) else None
+    for module in ("pagefind_bin_extended", "pagefind_bin"):
+        try:
+            found = __import__(module).get_executable()
+        except (ImportError, FileNotFoundError):
+            continue
+        return Path(found)
+    external = shutil.which("pagefind_extended") or shutil.which("pagefind")
+    return Path(external) if external else None
+
+
+@dataclass
+class PagefindRun:
+    """One run of Pagefind over a site folder; calling it returns what went wrong."""
+
+    binary: Path
+    where: str = CONFIG_NAME
+
+    def command(self, site_dir: Path) -> list[str]:
+        return [str(self.binary), "--site", str(site_dir), "--exclude-selectors", EXCLUDE_SELECTORS]
+
+    def __call__(self, site_dir: Path) -> list[Diagnostic]:
+        try:
+            done = subprocess.run(
+                self.command(site_dir),
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                timeout=TIMEOUT_SECONDS,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [self._failed(f"could not run {self.binary}: {exc}")]
+        output = (done.stdout or "") + (done.stderr or "")
+        if done.returncode != 0 or not (Path(site_dir) / "pagefind" / "pagefind.js").is_file():
+            tail = " | ".join(line.strip() for line in output.strip().splitlines()[-5:])
+            return [self._failed(f"Pagefind exited with status {done.returncode}: {tail}")]
+        diags = []
+        if "(Extended)" not in output:
+            diags.append(
+                Diagnostic(self.where, 0, "warning", f"search index built by a Pagefind without Chinese word segmentation ({self.binary}); {INSTALL_HINT} installs the extended one")
+            )
+        pages = re.search(r"Indexed (\d+) page", output)
+        diags.append(Diagnostic(self.where, 0, "info", f"search index: {pages.group(1) if pages else '?'} pages indexed by Pagefind"))
+        return diags
+
+    def _failed(self, why: str) -> Diagnostic:
+        return Diagnostic(self.where, 0, "warning", f"search index not built ({why}); the site is written without search")
+
+
+def search_indexer(config: Config) -> tuple[Optional[Indexer], list[Diagnostic]]:
+    """The indexer to run over the finished output, or None (with the reason as a warning).
+
+    Called before anything is written, so a missing Pagefind is known (and
+    counts under ``--strict``) before the output is swapped in.
+    """
+    where = config.path or CONFIG_NAME
+    if not config.search:
+        return None, []
+    binary = find_pagefind()
+    if binary is None:
+        return None, [
+            Diagnostic(where, 0, "warning", f"search is on but Pagefind is not installed, so the site has no search index; {INSTALL_HINT} (or set `search: false` in {CONFIG_NAME})")
+        ]
+    return PagefindRun(binary, where), []
