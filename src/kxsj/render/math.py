@@ -15,12 +15,10 @@ Three processors, in the order Python-Markdown runs them:
 * ``MathJoinProcessor`` (block, priority 120): a display formula may contain a
   blank line, which splits it over several Markdown blocks; glue those blocks
   back into one before anyone else looks at them.
-* ``DisplayMathProcessor`` (block): splits a block around its display formulas
-  so each one becomes ``<div class="arithmatex">`` and the text before and
-  after stays in paragraphs (a ``<div>`` inside ``<p>`` is invalid HTML).  It
-  runs twice: at 79.9 for blocks that *start* with a formula (before headings,
-  rules and tables can misread the formula's lines) and at 10.5, just before
-  the paragraph processor, for formulas that follow a line of text.
+* ``DisplayMathProcessor`` (block, 79.9): splits a block around its display
+  formulas so each one becomes ``<div class="arithmatex">`` and the text
+  before and after stays in paragraphs (a ``<div>`` inside ``<p>`` is invalid
+  HTML).
 * ``InlineMathProcessor`` (inline, 189.9: after code spans, before
   backslash escapes, so ``\\\\``, ``\\_`` and ``*`` inside TeX stay as written
   and ``$`` inside code stays text).
@@ -49,8 +47,11 @@ MATH_CLASS = "arithmatex"
 # Substrings without which a block cannot hold block-level math; a cheap
 # filter so most paragraphs never reach the scanner.
 _DISPLAY_HINTS = ("$$", "\\[", "\\begin{")
+# ``mathscan.scan`` steps through text by these tokens (a ``\\x`` escape
+# and a failed ``$$`` are skipped whole); openers are matched the same way.
+_TOKEN = re.compile(r"\\.|\$\$?", re.DOTALL)
 # Openers that may run past a blank line (``$…$`` never does).
-_SPANNING_OPENER = re.compile(r"\$\$|\\[\[(]|\\begin\{")
+_SPANNING_OPENERS = ("$$", "\\(", "\\[", "\\begin{")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
 # Environments that are themselves a display equation: MathJax rejects them
@@ -145,12 +146,19 @@ class _BlockScanner:
         out.append(text[copied:])
         return "".join(out)
 
-    def display_spans(self, block: str) -> list[MathSpan]:
-        if not any(hint in block for hint in _DISPLAY_HINTS):
+    def protected_spans(self, block: str) -> list[MathSpan]:
+        """The formulas the block processor must take out of Markdown's reach:
+        display formulas, and inline ones that run over a line break (whose
+        next line could look like a heading, quote or rule)."""
+        if not (
+            any(hint in block for hint in _DISPLAY_HINTS)
+            or ("\n" in block and ("$" in block or "\\(" in block))
+        ):
             return []
         spans = self._spans.get(block)
         if spans is None:
-            spans = [s for s in scan(self.mask_code_spans(block)) if s.display]
+            masked = self.mask_code_spans(block)
+            spans = [s for s in scan(masked) if s.display or "\n" in masked[s.start : s.end]]
             self._spans[block] = spans
         return spans
 
@@ -196,7 +204,9 @@ class MathJoinProcessor(BlockProcessor):
         gaps.append((pos, len(masked)))
         rest = None
         for gap_start, gap_end in gaps:
-            for m in _SPANNING_OPENER.finditer(masked, gap_start, gap_end):
+            for m in _TOKEN.finditer(masked, gap_start, gap_end):
+                if not masked.startswith(_SPANNING_OPENERS, m.start()):
+                    continue
                 if rest is None:
                     mask = self.scanner.mask_code_spans
                     rest = "\n\n".join([masked] + [mask(b) for b in blocks[1:]])
@@ -207,40 +217,70 @@ class MathJoinProcessor(BlockProcessor):
 
 
 class DisplayMathProcessor(BlockProcessor):
-    """Split a block around its display formulas: paragraph, div, paragraph…
+    """Split a block around its display formulas: text, div, text…
 
-    Text pieces go to the registered ``paragraph`` processor, so inside a
-    tight list item they stay list text just as they would without math.
+    Inline formulas that run over a line break are stashed in place (raw
+    HTML in the paragraph), for the same reason: their lines are TeX.
+
+    Registered at 79.9, before the processors that look for headings, rules,
+    quotes or tables *anywhere* in a block, so a formula line such as ``> 0``
+    or ``# x`` is never read as Markdown.  A block whose text before its
+    first formula is claimed by one of those processors (a list item, a
+    quote, a heading line, a table) is left to it: they parse their content
+    again, and the formula is found there.  The text around the formulas is
+    parsed as ordinary blocks, so inside a tight list item it stays list
+    text just as it would without math.
     """
 
-    def __init__(self, md: Markdown, scanner: _BlockScanner, leading_only: bool) -> None:
+    # Processors that may claim a block by its first lines; ``reference``
+    # tests True on every block and is asked through its regex instead.
+    _CLAIMING = ("table", "hashheader", "setextheader", "hr", "olist", "ulist", "quote")
+
+    def __init__(self, md: Markdown, scanner: _BlockScanner, defer: bool) -> None:
         super().__init__(md.parser)
         self.md = md
         self.scanner = scanner
-        self.leading_only = leading_only
+        self.defer = defer
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        spans = self.scanner.display_spans(block)
+        spans = self.scanner.protected_spans(block)
         if not spans:
             return False
-        return not self.leading_only or not block[: spans[0].start].strip()
+        head = block[: spans[0].start]
+        return not (self.defer and head.strip() and self._claimed_by_other(parent, head))
+
+    def _claimed_by_other(self, parent: etree.Element, head: str) -> bool:
+        processors = self.parser.blockprocessors
+        for name in self._CLAIMING:
+            if name in processors and processors[name].test(parent, head):
+                return True
+        reference = processors["reference"] if "reference" in processors else None
+        return bool(getattr(reference, "RE", None) and reference.RE.search(head))
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         block = blocks.pop(0)
         pos = 0
-        for span in self.scanner.display_spans(block):
-            self._paragraph(parent, block[pos : span.start])
-            div = etree.SubElement(parent, "div", {"class": MATH_CLASS})
-            # Stashed as raw HTML so no tree processor (attr_list reads a
-            # trailing ``{…}`` line as attributes!) can touch the TeX.
-            div.text = AtomicString(self.md.htmlStash.store(html_escape(page_tex(block, span))))
+        text: list[str] = []
+        for span in self.scanner.protected_spans(block):
+            text.append(block[pos : span.start])
             pos = span.end
-        self._paragraph(parent, block[pos:])
+            # Stashed as raw HTML so nothing downstream can touch the TeX
+            # (attr_list, for one, reads a trailing ``{…}`` line as attributes).
+            tex = html_escape(page_tex(block, span))
+            if not span.display:
+                text.append(self.md.htmlStash.store(f'<span class="{MATH_CLASS}">{tex}</span>'))
+                continue
+            self._text(parent, "".join(text))
+            text = []
+            div = etree.SubElement(parent, "div", {"class": MATH_CLASS})
+            div.text = AtomicString(self.md.htmlStash.store(tex))
+        text.append(block[pos:])
+        self._text(parent, "".join(text))
 
-    def _paragraph(self, parent: etree.Element, text: str) -> None:
+    def _text(self, parent: etree.Element, text: str) -> None:
         text = text.strip()
         if text:
-            self.parser.blockprocessors["paragraph"].run(parent, [text])
+            self.parser.parseBlocks(parent, [text])
 
 
 class InlineMathProcessor(InlineProcessor):
@@ -252,7 +292,9 @@ class InlineMathProcessor(InlineProcessor):
     """
 
     def __init__(self, md: Markdown) -> None:
-        super().__init__(r"\\.|\$", md)
+        # Tokens as ``mathscan.scan`` steps through text: a failed ``$$`` is
+        # skipped whole, so ``$$中文$`` is no formula here either.
+        super().__init__(_TOKEN.pattern, md)
 
     def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
         span = match_at(data, m.start(0))
@@ -278,8 +320,9 @@ class MathExtension(Extension):
         self.scanner = scanner = _BlockScanner(md)
         blocks = md.parser.blockprocessors
         blocks.register(MathJoinProcessor(md, scanner), "kxsj-math-join", 120)
-        blocks.register(DisplayMathProcessor(md, scanner, True), "arithmatex-block", 79.9)
-        blocks.register(DisplayMathProcessor(md, scanner, False), "kxsj-math-in-paragraph", 10.5)
+        blocks.register(DisplayMathProcessor(md, scanner, defer=True), "arithmatex-block", 79.9)
+        # Safety net: a paragraph that still holds display math is split.
+        blocks.register(DisplayMathProcessor(md, scanner, defer=False), "kxsj-math-in-paragraph", 10.5)
 
     def reset(self) -> None:
         if self.scanner is not None:

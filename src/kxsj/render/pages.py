@@ -2,8 +2,10 @@
 
 URL scheme — chosen so that a list page can never collide with a post:
 
-* posts live at ``/archives/<digits>/`` (they have an original id) or
-  ``/posts/<slug>/`` (they do not); ``kxsj.enrich`` sets ``Post.url``;
+* posts live at ``/archives/<id>/`` (they have an original id; a second
+  post claiming one gets ``/archives/<id>-2/``) or ``/posts/<slug>/``;
+  ``kxsj.enrich`` sets ``Post.url``, and a post whose URL is not exactly one
+  segment below ``/archives/`` or ``/posts/`` is reported and left out;
 * the home page is ``/`` with ``/page/<n>/`` after it;
 * ``/archives/`` is the archive index (never ``/archives/<anything>/``);
 * dates are under ``/date/``: ``/date/<yyyy>/``, ``/date/<yyyy>/<mm>/`` and
@@ -270,7 +272,7 @@ def _check_urls(posts: list[RenderedPost]) -> tuple[list[RenderedPost], list[Dia
         url = rp.path
         where = rp.post.source[0] if rp.post.source else None
         path, line = (where.path, where.line) if where else (url or rp.post.title, 0)
-        if not re.fullmatch(r"/(archives/\d+|posts/[^/]+)/", url or "") or "/../" in url or "/./" in url:
+        if not re.fullmatch(r"/(archives|posts)/[^/]+/", url or "") or url.endswith(("/./", "/../")):
             diags.append(Diagnostic(path, line, "error", f"post «{rp.post.title}» has URL {url!r}, expected /archives/<id>/ or /posts/<slug>/; left out"))
         elif url in seen:
             diags.append(Diagnostic(path, line, "error", f"post «{rp.post.title}» has the same URL {url} as «{seen[url]}»; give one of them another slug or id"))
