@@ -288,3 +288,43 @@ def test_a_post_that_fails_to_render_does_not_stop_the_others(tmp_path):
     assert (tmp_path / "out/archives/8/index.html").is_file()
     assert not (tmp_path / "out/archives/7").exists()
     assert "第7篇文章" not in (tmp_path / "out/index.html").read_text(encoding="utf-8")
+
+
+def test_mathjax_from_a_url_is_used_and_the_vendored_copy_left_out(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "kxsj.yml").write_text("search: false\nmathjax: https://cdn.example.org/mathjax/tex-chtml.js\n", encoding="utf-8")
+    out = tmp_path / "public"
+    report = build_site(BuildOptions(root, root / "posts", out), posts=[make_post(3, PostDate(2020, 1, 1))])
+    assert report.ok
+    page = (out / "archives/3/index.html").read_text(encoding="utf-8")
+    assert 'src="https://cdn.example.org/mathjax/tex-chtml.js"' in page
+    assert 'data-mathjax="remote"' in page  # the config then loads [tex]/textmacros itself
+    assert not (out / "static/mathjax").exists() and (out / "static/js/mathjax-config.js").is_file()
+
+
+def test_a_sites_own_templates_and_static_files_override_the_shipped_ones(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "static/css").mkdir(parents=True)
+    (root / "kxsj.yml").write_text("search: false\n", encoding="utf-8")
+    (root / "templates/404.html").write_text('{% extends "base.html" %}{% block content %}自己的404{% endblock %}', encoding="utf-8")
+    (root / "static/css/site.css").write_text("body { color: red; }", encoding="utf-8")
+    out = tmp_path / "public"
+    assert build_site(BuildOptions(root, root / "posts", out), posts=[make_post(3, PostDate(2020, 1, 1))]).ok
+    assert "自己的404" in (out / "404.html").read_text(encoding="utf-8")
+    assert (out / "static/css/site.css").read_text(encoding="utf-8") == "body { color: red; }"
+    assert (out / "static/css/pygments.css").is_file()  # the rest still comes from kxsj
+
+
+def test_a_broken_site_template_is_a_message_not_a_traceback(tmp_path):
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "kxsj.yml").write_text("search: false\n", encoding="utf-8")
+    (root / "templates/404.html").write_text("{% block content %}\n{% if %}\n", encoding="utf-8")
+    report = build_site(BuildOptions(root, root / "posts", tmp_path / "public"), posts=[make_post(3, PostDate(2020, 1, 1))])
+    assert not report.ok and not report.written
+    [diag] = [d for d in report.diagnostics if d.level == "error"]
+    assert diag.path.endswith("404.html") and diag.line == 2 and "template error" in diag.message
