@@ -1,0 +1,95 @@
+"""Restored 《…》 links: found in the text, never inside math, code or links,
+and shown both ways on the built bundled archive (link and "被引用")."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from conftest import REPO
+from kxsj.build import BuildOptions, build_site, markdown_renderer
+from kxsj.enrich.links import TitleLinker, mentions, restore_citations, title_key
+from kxsj.model import Post, PostDate
+
+DDPM1 = "生成扩散模型漫谈（一）：DDPM = 拆楼 + 建楼"
+
+
+def post(url: str, title: str, body: str = "", year: int = 2022) -> Post:
+    return Post(title=title, date=PostDate(year, 1, 1), body=body, excerpt="", kind="markdown", url=url)
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory):
+    """The repo's bundled archive, built once without a search index (not tested here)."""
+    where = tmp_path_factory.mktemp("links")
+    root = where / "site"
+    shutil.copytree(REPO / "posts", root / "posts")
+    config = (REPO / "kxsj.yml").read_text(encoding="utf-8") if (REPO / "kxsj.yml").is_file() else ""
+    (root / "kxsj.yml").write_text(config + "\nsearch: false\n", encoding="utf-8")
+    out = where / "public"
+    report = build_site(BuildOptions(root=root, posts_dir=root / "posts", out_dir=out))
+    assert report.written, [str(d) for d in report.diagnostics]
+    return out
+
+
+def page(out, url: str) -> str:
+    return (out / url.strip("/") / "index.html").read_text(encoding="utf-8")
+
+
+def test_titles_match_after_nfkc_and_without_spaces():
+    assert title_key("生成扩散模型漫谈(一):DDPM = 拆楼 + 建楼") == title_key(DDPM1)
+    assert title_key("Ａ Ｂ") == "AB"
+    assert title_key("扩散（一）") != title_key("扩散（二）")
+
+
+def test_mentions_skip_math_and_code():
+    body = "见《甲》与 $《乙》$ 和 `《丙》`\n\n```\n《丁》\n```\n\n\\begin{equation}《戊》\\end{equation}\n\n还有《己\\*》"
+    assert mentions(body) == ["甲", "己*"]
+
+
+def test_dump_links_ddpm2_to_ddpm1_and_ddpm1_lists_it_as_citing(bundled):
+    ddpm2 = page(bundled, "/archives/9152/")
+    link = re.search(r'在文章《<a class="post-ref" href="([^"]+)"[^>]*>([^<]+)</a>》中', ddpm2)
+    assert link, "the 《…》 mention in （二） is not linked"
+    assert link.group(1) == "/archives/9119/"
+    assert link.group(2) == "生成扩散模型漫谈(一):DDPM = 拆楼 + 建楼"  # the text as written stays
+    ddpm1 = page(bundled, "/archives/9119/")
+    backlinks = re.search(r'<section class="backlinks".*?</section>', ddpm1, re.S)
+    assert backlinks and "被引用" in backlinks.group(0)
+    assert '<a href="/archives/9152/">生成扩散模型漫谈（二）：DDPM = 自回归式VAE</a>' in backlinks.group(0)
+    # A post nobody cites has no empty section.
+    assert 'class="backlinks"' not in page(bundled, "/archives/9969/")
+
+
+def test_unknown_titles_stay_plain_text(bundled):
+    wgan = page(bundled, "/archives/8757/")
+    assert "《Gradient Normalization for Generative Adversarial Networks》" in wgan
+    assert 'class="post-ref"' not in wgan
+
+
+def test_rendered_html_is_linked_outside_math_code_and_links_only():
+    posts = [post("/archives/1/", "甲：一"), post("/archives/2/", "A&B")]
+    linker = TitleLinker(posts, lambda url: "/repo" + url)
+    to_html = markdown_renderer()
+    html = linker.link(to_html(
+        "看《甲:一》和《A&B》。$《甲：一》$ `《甲：一》` [《甲：一》](http://x)\n\n"
+        "$$\\text{《甲：一》}$$\n\n<pre>《甲：一》</pre>\n\n<!-- 《甲：一》 -->"
+    ))
+    assert html.count('class="post-ref"') == 2, html
+    assert '《<a class="post-ref" href="/repo/archives/1/" title="甲：一">甲:一</a>》' in html
+    assert '《<a class="post-ref" href="/repo/archives/2/" title="A&amp;B">A&amp;B</a>》' in html
+    assert '<span class="arithmatex">\\(《甲：一》\\)</span>' in html
+    assert "<code>《甲：一》</code>" in html and '<a href="http://x">《甲：一》</a>' in html
+    assert "<pre>《甲：一》</pre>" in html and "<!-- 《甲：一》 -->" in html
+
+
+def test_citations_both_ways_without_self_or_repeats():
+    a = post("/archives/1/", "甲", "《乙》《乙》《甲》《丙》", year=2023)
+    b = post("/archives/2/", "乙", "《丙》", year=2022)
+    c = post("/archives/3/", "丙", "", year=2021)
+    restore_citations([a, b, c])
+    assert [r.url for r in a.cites] == ["/archives/2/", "/archives/3/"]
+    assert [r.url for r in c.cited_by] == ["/archives/1/", "/archives/2/"]  # newest first
+    assert a.cited_by == [] and [r.title for r in b.cited_by] == ["甲"]

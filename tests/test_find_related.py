@@ -1,0 +1,78 @@
+"""Related posts (shared tags, then date), series neighbours, reading time."""
+
+from __future__ import annotations
+
+from kxsj.enrich import enrich
+from kxsj.enrich.reading import CJK_PER_MINUTE, WORDS_PER_MINUTE, char_count, reading_minutes, text_counts
+from kxsj.enrich.related import RELATED_MAX, assign_related, assign_series_neighbours
+from kxsj.model import Post, PostDate, Series
+
+
+def post(n: int, tags=(), year=2020, month=1, series=None, body="") -> Post:
+    return Post(
+        title=f"文章{n}", date=PostDate(year, month, 1), body=body, excerpt="", kind="markdown",
+        url=f"/archives/{n}/", original_id=n, tags=list(tags), series=series,
+    )
+
+
+def test_related_ranks_by_shared_tags_then_newest_and_stops_at_five():
+    me = post(1, ["a", "b", "c"])
+    two_old = post(2, ["a", "b"], year=2010)
+    two_new = post(3, ["a", "b"], year=2015)
+    three = post(4, ["a", "b", "c", "z"], year=2000)
+    ones = [post(10 + i, ["c"], year=2001 + i) for i in range(5)]  # 2001..2005
+    stranger = post(99, ["x"], year=2024)
+    posts = [me, two_old, two_new, three, stranger, *ones]
+    assign_related(posts)
+    assert [r.url for r in me.related] == [
+        "/archives/4/", "/archives/3/", "/archives/2/", "/archives/14/", "/archives/13/",
+    ]
+    assert len(me.related) == RELATED_MAX
+    assert stranger.related == []  # sharing no tag is not related
+    assert all(p.url not in [r.url for r in p.related] for p in posts)  # never itself
+
+
+def test_post_without_tags_has_no_related():
+    lonely, other = post(1), post(2, ["a"])
+    assign_related([lonely, other])
+    assert lonely.related == [] and other.related == []
+
+
+def test_series_neighbours_follow_numbers_across_gaps():
+    parts = [post(n, series=Series("漫谈", n)) for n in (15, 1, 6, 2)]
+    alone = post(50, series=Series("独篇", 1))
+    plain = post(60)
+    assign_series_neighbours([*parts, alone, plain])
+    by_number = {p.series.number: p for p in parts}
+    assert by_number[1].series_prev is None and by_number[1].series_next.url == "/archives/2/"
+    assert by_number[2].series_prev.url == "/archives/1/" and by_number[2].series_next.url == "/archives/6/"
+    assert by_number[6].series_next.title == "文章15"
+    assert by_number[15].series_next is None
+    assert alone.series_prev is None and alone.series_next is None
+    assert plain.series_prev is None and plain.series_next is None
+
+
+def test_reading_time_counts_chinese_by_characters_and_other_text_by_words():
+    assert reading_minutes("字" * CJK_PER_MINUTE) == 1
+    assert reading_minutes("字" * (CJK_PER_MINUTE * 3)) == 3
+    assert reading_minutes("字" * (CJK_PER_MINUTE * 3 + 1)) == 4
+    # The same number of characters in English words reads slower per character.
+    english = " ".join(["word"] * (WORDS_PER_MINUTE * 2))
+    assert reading_minutes(english) == 2
+    mixed = "字" * CJK_PER_MINUTE + " " + " ".join(["word"] * WORDS_PER_MINUTE)
+    assert reading_minutes(mixed) == 2
+    assert reading_minutes("") == 0 and reading_minutes("短") == 1
+
+
+def test_math_is_counted_lightly_and_markup_not_at_all():
+    heavy_tex = "$$" + "\\frac{\\partial^2 f}{\\partial x^2}" * 200 + "$$"
+    assert reading_minutes(heavy_tex) == 1  # one display formula, however long its TeX
+    assert text_counts("中文$x$和$$y$$，[链接](https://example.com/a/very/long/path)") == (5, 0, 1, 1)
+    assert char_count("中文 $x^2$ **粗** [链接](https://example.com/) word") == 9  # 中文 粗 链接 word
+
+
+def test_enrich_fills_reading_and_related():
+    posts = enrich([post(1, ["a"], body="字" * 1000), post(2, ["a"], body="短文")])
+    first = next(p for p in posts if p.url == "/archives/1/")
+    assert first.chars == 1000 and first.reading_minutes == 3
+    assert [r.url for r in first.related] == ["/archives/2/"]
