@@ -93,3 +93,19 @@ def test_citations_both_ways_without_self_or_repeats():
     assert [r.url for r in a.cites] == ["/archives/2/", "/archives/3/"]
     assert [r.url for r in c.cited_by] == ["/archives/1/", "/archives/2/"]  # newest first
     assert a.cited_by == [] and [r.title for r in b.cited_by] == ["甲"]
+
+
+def test_series_page_lists_parts_by_number_and_names_the_gaps(bundled):
+    series = (bundled / "series" / "生成扩散模型漫谈" / "index.html").read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r'<li value="(\d+)">', series)]
+    assert numbers == [1, 2, 6, 9, 15]
+    assert "本站收录了这个系列的 5 篇文章" in series and "未收录第 3、4、5、7、8、10、11、12、13、14 篇" in series
+
+
+def test_post_page_shows_series_neighbours_related_and_reading_time(bundled):
+    ddpm6 = page(bundled, "/archives/9228/")
+    assert '上一部分：<a rel="prev" href="/archives/9152/">生成扩散模型漫谈（二）：DDPM = 自回归式VAE</a>' in ddpm6
+    assert '下一部分：<a rel="next" href="/archives/9257/">生成扩散模型漫谈（九）：条件控制生成结果</a>' in ddpm6
+    related = re.search(r'<section class="related".*?</section>', ddpm6, re.S).group(0)
+    assert 1 <= related.count("<li>") <= 5
+    assert re.search(r'<p class="reading-info" data-pagefind-ignore>本页摘录 [\d,]+ 字，阅读约 \d+ 分钟</p>', ddpm6)
