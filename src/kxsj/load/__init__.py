@@ -10,7 +10,7 @@ and the fix.  It never raises on bad input: a bad file costs only itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional, Union
 
 from kxsj.config import Config
 from kxsj.load.dumps import DumpEntry, Line, looks_like_title, nfkc, parse_dump
@@ -25,8 +25,34 @@ from kxsj.model import Diagnostic, LoadResult, Post
 __all__ = ["load_posts", "LoadResult"]
 
 
-def load_posts(posts_dir: Path, config: Optional[Config] = None, root: Optional[Path] = None) -> LoadResult:
+ParseFile = Callable[[Path, list[Diagnostic]], Any]
+ParseMemo = Callable[[Path, ParseFile, list[Diagnostic]], Any]
+"""``parse(path, parse_file, diags)``: how ``load_posts`` parses each file.
+
+The default parses every time; ``kxsj serve`` passes one that reuses the
+results of files that did not change since the last load.
+"""
+
+
+def _parse_now(path: Path, parse_file: ParseFile, diags: list[Diagnostic]) -> Any:
+    return parse_file(path, diags)
+
+
+def parse_post_file(path: Path, diags: list[Diagnostic]) -> Union[Post, list[DumpEntry], None]:
+    """One file of ``posts/``: a Markdown post, a dump's entries, or None (reported in ``diags``)."""
+    tf = read_text_file(path, diags)
+    if tf is None:
+        return None
+    if path.suffix.lower() == ".txt":
+        return [e for e in parse_dump(tf.text, tf.shown, diags) if not e.date_error]
+    return parse_markdown_post(tf, diags)
+
+
+def load_posts(
+    posts_dir: Path, config: Optional[Config] = None, root: Optional[Path] = None, parse: Optional[ParseMemo] = None
+) -> LoadResult:
     """Every post below ``posts_dir``, newest first, with what had to be guessed."""
+    parse = parse or _parse_now
     config = config or Config()
     posts_dir = Path(posts_dir)
     root = Path(root) if root else posts_dir.parent
@@ -36,20 +62,16 @@ def load_posts(posts_dir: Path, config: Optional[Config] = None, root: Optional[
         return LoadResult([], diags)
 
     meta_file = posts_dir / config.metadata
-    index = MetaIndex(load_metadata(meta_file, diags) if meta_file.is_file() else [])
+    index = MetaIndex(parse(meta_file, load_metadata, diags) if meta_file.is_file() else [])
 
     entries: list[DumpEntry] = []
     posts: list[Post] = []
     for path in iter_post_files(posts_dir, root, diags):
-        tf = read_text_file(path, diags)
-        if tf is None:
-            continue
-        if path.suffix.lower() == ".txt":
-            entries.extend(e for e in parse_dump(tf.text, tf.shown, diags) if not e.date_error)
-        else:
-            post = parse_markdown_post(tf, diags)
-            if post is not None:
-                posts.append(post)
+        parsed = parse(path, parse_post_file, diags)
+        if isinstance(parsed, Post):
+            posts.append(parsed)
+        elif parsed:
+            entries.extend(parsed)
 
     posts.extend(merge_entries(entries, index, diags))
     for e in index.unused():
