@@ -44,6 +44,11 @@ from kxsj.render.templates import make_environment
 MarkdownToHtml = Callable[[str], str]
 """Turns a post's Markdown (body or excerpt) into HTML; the build wraps ``BodyRenderer``."""
 
+PageMemo = Callable[[str, str, dict, Callable[[], bytes]], bytes]
+"""``memo(path, template, context, make) -> content``: ``kxsj serve`` passes one that
+returns the page kept from the last build when its template and context are
+unchanged, and calls ``make()`` otherwise."""
+
 
 @dataclass(frozen=True)
 class Page:
@@ -138,7 +143,8 @@ def newest_first(posts: Iterable[Post]) -> list[Post]:
 class _Site:
     """Shared state while the pages are rendered: config, templates, URL maps."""
 
-    def __init__(self, posts: list[RenderedPost], config: Config, env: jinja2.Environment):
+    def __init__(self, posts: list[RenderedPost], config: Config, env: jinja2.Environment, memo: Optional[PageMemo] = None):
+        self.memo = memo
         self.config = config
         self.env = env
         self.posts = posts
@@ -155,8 +161,10 @@ class _Site:
         self.pages: list[Page] = []
 
     def add(self, path: str, template: str, **context) -> None:
-        html = self.env.get_template(template).render(page_path=path, **context)
-        self.pages.append(Page(path, html.encode("utf-8")))
+        def make() -> bytes:
+            return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
+
+        self.pages.append(Page(path, self.memo(path, template, context, make) if self.memo else make()))
 
     def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
         """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""
@@ -288,17 +296,21 @@ def render_site(
     to_html: MarkdownToHtml,
     root: Optional[Path] = None,
     on_post: Optional[Callable[[int, int], None]] = None,
+    env: Optional[jinja2.Environment] = None,
+    memo: Optional[PageMemo] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
     ``root`` is the site root whose own ``templates/`` override the shipped ones.
     ``on_post(done, total)`` is called after each post's HTML is made.
+    ``env`` (templates compiled once) and ``memo`` (see ``PageMemo``) let
+    ``kxsj serve`` re-render only the pages a save changed.
     """
     rendered, diags = render_posts(posts, to_html, on_post)
     rendered, url_diags = _check_urls(rendered)
     diags += url_diags
-    env = make_environment(config, root)
-    site = _Site(rendered, config, env)
+    env = env or make_environment(config, root)
+    site = _Site(rendered, config, env, memo)
 
     site.add_list("/", "list.html", rendered, heading=None)
     _post_pages(site)
