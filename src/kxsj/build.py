@@ -87,11 +87,16 @@ def markdown_renderer() -> Callable[[str], str]:
     return lambda text: renderer.render(text).html
 
 
-def _load(options: BuildOptions, config: Config) -> tuple[list[Post], list[Diagnostic]]:
+def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[list[Post], list[Diagnostic]]:
+    """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
+
+    ``parse`` is ``load_posts``' per-file hook; ``kxsj serve`` passes one that
+    reuses the files a save did not touch.
+    """
     from kxsj.enrich import enrich
     from kxsj.load import load_posts
 
-    result = load_posts(options.posts_dir, config)
+    result = load_posts(options.posts_dir, config, parse=parse)
     diags = list(result.diagnostics)
     posts = [p for p in result.posts if options.drafts or not p.draft]
     return enrich(posts, config, diags), diags
@@ -131,7 +136,7 @@ def build_site(
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
         return report(0, 0, written=False)
     if posts is None:
-        posts, load_diags = _load(options, config)
+        posts, load_diags = load_site_posts(options, config)
         diags += load_diags
     indexer, search_diags = search_indexer(config)
     diags += search_diags
