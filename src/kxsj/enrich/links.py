@@ -19,6 +19,7 @@ so formulas are never rewritten.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -79,7 +80,12 @@ def prose(markdown_text: str) -> str:
 
 def mentions(markdown_text: str) -> list[str]:
     """Texts named in 《…》 in a post's Markdown, outside math and code, in order."""
-    return [_MD_ESCAPE.sub(r"\1", m.group(1)) for m in MENTION.finditer(prose(markdown_text))]
+    return list(_mentions(markdown_text))
+
+
+@functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
+def _mentions(markdown_text: str) -> tuple[str, ...]:
+    return tuple(_MD_ESCAPE.sub(r"\1", m.group(1)) for m in MENTION.finditer(prose(markdown_text)))
 
 
 def restore_citations(posts: list[Post]) -> None:

@@ -10,6 +10,7 @@ addresses, HTML tags, ``#`` and ``*``) is not text and is not counted.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -59,12 +60,14 @@ def text_counts(markdown_text: str) -> tuple[int, int, int, int]:
     return cjk, words, len(spans) - display, display
 
 
+@functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
 def char_count(markdown_text: str) -> int:
     """Characters a reader sees as text: no math, markup or whitespace."""
     text, _ = _text_and_math(markdown_text)
     return sum(1 for ch in text if not ch.isspace())
 
 
+@functools.lru_cache(maxsize=8192)
 def reading_minutes(markdown_text: str) -> int:
     """Whole minutes to read, at least 1 for any text at all (0 for an empty body)."""
     cjk, words, inline, display = text_counts(markdown_text)

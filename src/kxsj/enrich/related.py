@@ -42,6 +42,13 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX) -> None:
     Only posts sharing a tag are compared (through a tag -> posts index), so
     a large archive costs the number of co-tagged pairs, not every pair.
     """
+    # kxsj serve enriches after every save, mostly of a body: when no post's
+    # tags, date, URL or title changed, the last answer still holds.
+    key = (limit, [(p.url, p.title, p.date, p.tags) for p in posts])
+    if key == _last_related[0]:
+        for post, related in zip(posts, _last_related[1]):
+            post.related = list(related)
+        return
     by_tag: dict[str, list[Post]] = defaultdict(list)
     for post in posts:
         for tag in set(post.tags):
@@ -49,6 +56,10 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX) -> None:
     for post in posts:
         candidates = {id(o): o for tag in set(post.tags) for o in by_tag[tag]}
         post.related = [ref(p) for p in related_posts(post, list(candidates.values()), limit)]
+    _last_related[:] = [(limit, [(p.url, p.title, p.date, list(p.tags)) for p in posts]), [list(p.related) for p in posts]]
+
+
+_last_related: list = [None, None]
 
 
 def series_parts(posts: list[Post]) -> dict[str, list[Post]]:

@@ -10,6 +10,7 @@ shorter copy that the kept excerpt lacks is appended to it.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
@@ -39,6 +40,7 @@ class _Resolved:
         return ("title", nfkc(self.title or (self.body[0].text if self.body else "")), e.month, e.day)
 
 
+@functools.lru_cache(maxsize=65536)  # kxsj serve merges the same lines after every save
 def _squash(text: str) -> str:
     """Comparison form of a line: NFKC, no spaces, no punctuation (scrapes lose ``、``)."""
     t = unicodedata.normalize("NFKC", text)
