@@ -1,0 +1,157 @@
+"""What the dev server keeps between saves, so a save costs one post, not the archive.
+
+Three memos, one per expensive stage of the build:
+
+* ``FileMemo``: the parse of each file in ``posts/`` (and ``meta.yml``), reused
+  while the file's size and mtime are unchanged.  A save that *adds* errors
+  (broken YAML) keeps the last good parse in the site, so the preview never
+  loses a post to a half-typed front matter; the new errors are still reported.
+* ``HtmlMemo``: Markdown -> HTML by text, so only an edited body is rendered.
+* ``PageMemo``: page content by (template, context), so only the pages whose
+  data changed go through Jinja (the post, its neighbours, the lists showing it).
+
+Every memo hands out copies or immutable values: the enrich stage sets fields
+on posts, and a post kept by a memo must look the same at the next build.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from kxsj.model import Diagnostic
+
+
+def _stamp(path: Path) -> Optional[tuple[int, int, int]]:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _fresh(result: Any) -> Any:
+    """A copy later stages may set fields on without touching the memo's own."""
+    if isinstance(result, list):
+        return [copy.copy(item) for item in result]
+    return copy.copy(result) if result is not None else None
+
+
+def _errors(diags: list[Diagnostic]) -> int:
+    return sum(1 for d in diags if d.level == "error")
+
+
+@dataclass
+class _Parsed:
+    stamp: Optional[tuple[int, int, int]]
+    result: Any
+    errors: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class FileMemo:
+    """``load_posts``' ``parse`` hook: parse a file again only when it changed.
+
+    Call ``start()`` before a load and ``finish()`` after it: files the load
+    no longer saw (deleted, renamed) are forgotten, so they leave the site.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[Path, _Parsed] = {}
+        self._seen: set[Path] = set()
+        self.parsed = 0
+        """Files actually parsed by the last load (the rest came from the memo)."""
+
+    def start(self) -> None:
+        self._seen, self.parsed = set(), 0
+
+    def finish(self) -> None:
+        for gone in set(self._files) - self._seen:
+            del self._files[gone]
+
+    def forget(self, paths) -> None:
+        """Parse these again at the next load even if size and mtime look unchanged."""
+        for path in paths:
+            kept = self._files.get(Path(os.path.abspath(path)))
+            if kept is not None:
+                kept.stamp = None
+
+    def __call__(self, path: Path, parse_file: Callable[[Path, list[Diagnostic]], Any], diags: list[Diagnostic]) -> Any:
+        key = Path(os.path.abspath(path))
+        self._seen.add(key)
+        stamp = _stamp(path)
+        kept = self._files.get(key)
+        if kept is None or stamp is None or kept.stamp != stamp:
+            self.parsed += 1
+            new_diags: list[Diagnostic] = []
+            result = parse_file(path, new_diags)
+            errors = _errors(new_diags)
+            if kept is not None and kept.result is not None and errors > kept.errors:
+                # The save broke the file: keep serving the last good version.
+                note = Diagnostic(new_diags[0].path if new_diags else str(path), 0, "info",
+                                  "the preview shows the last good version of this file until the error is fixed")
+                kept = _Parsed(stamp, kept.result, kept.errors, new_diags + [note])
+            else:
+                kept = _Parsed(stamp, result, errors, new_diags)
+            self._files[key] = kept
+        diags.extend(kept.diagnostics)
+        return _fresh(kept.result)
+
+
+class HtmlMemo:
+    """Text -> HTML of the last build; texts the last build did not use are dropped."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, str] = {}
+        self._used: dict[str, str] = {}
+        self.made = 0
+
+    def wrap(self, to_html: Callable[[str], str]) -> Callable[[str], str]:
+        def cached(text: str) -> str:
+            html = self._kept.get(text)
+            if html is None:
+                html = to_html(text)
+                self.made += 1
+            self._used[text] = html
+            return html
+
+        return cached
+
+    def finish(self) -> None:
+        """End of a build: keep what it used, for the next one."""
+        self._kept, self._used = self._used, {}
+
+    def clear(self) -> None:
+        self._kept, self._used = {}, {}
+
+
+class PageMemo:
+    """``render_site``'s ``memo`` hook: a page is rendered again only when its inputs changed.
+
+    A page's inputs are its template and its context (posts, pager, names);
+    what templates read from elsewhere (URL maps of tags and categories,
+    config, the templates themselves) is covered by ``clear()``, which the
+    preview calls when any of those change.
+    """
+
+    def __init__(self) -> None:
+        self._pages: dict[str, tuple[str, dict, bytes]] = {}
+        self.rendered = 0
+
+    def start(self) -> None:
+        self.rendered = 0
+
+    def clear(self) -> None:
+        self._pages = {}
+
+    def __call__(self, path: str, template: str, context: dict, make: Callable[[], bytes]) -> bytes:
+        kept = self._pages.get(path)
+        if kept is not None and kept[0] == template and kept[1] == context:
+            return kept[2]
+        content = make()
+        self.rendered += 1
+        self._pages[path] = (template, dict(context), content)
+        return content

@@ -1,0 +1,206 @@
+"""The site in memory, rebuilt from the stages of ``kxsj build`` after every save.
+
+``PreviewSite.build(changed)`` runs the same load -> enrich -> render as
+``kxsj build`` (``kxsj.build.load_site_posts``, ``render_site``), with the
+memos of ``kxsj.serve.memo`` plugged into their hooks, so a save re-parses
+one file, renders one body and the few pages that show it.  Nothing is
+written: the pages stay in ``pages`` (site path -> bytes) for the server,
+and static files are served from where they are.
+
+It never raises for bad input: a broken post keeps its last good version
+in the site, a broken template keeps the last good pages, and either is
+reported in ``Rebuild.diagnostics`` (and ``problems`` for the overlay).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+import jinja2
+
+from kxsj.assets import asset_dirs
+from kxsj.build import BuildOptions, load_site_posts, markdown_renderer
+from kxsj.config import CONFIG_NAME, Config, load_config
+from kxsj.enrich.links import link_titles
+from kxsj.model import Diagnostic, Post
+from kxsj.render.pages import render_site
+from kxsj.render.templates import href, make_environment
+from kxsj.serve.memo import FileMemo, HtmlMemo, PageMemo
+
+
+@dataclass
+class Rebuild:
+    """What one build changed: the served pages that differ, and what went wrong."""
+
+    changed_pages: list[str]
+    diagnostics: list[Diagnostic]
+    seconds: float
+    posts: int
+    pages: int
+    rendered_pages: int
+    parsed_files: int
+    full: bool
+    """All pages must reload (template, static or config change)."""
+    problems: list[Diagnostic] = field(default_factory=list)
+    """Errors to show over the page: in the files saved this session, and in templates or config."""
+
+
+def _abs(path) -> Path:
+    return Path(os.path.abspath(path))
+
+
+def _under(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+class PreviewSite:
+    """One site held in memory between saves; ``build()`` first, then ``build(changed_paths)``."""
+
+    def __init__(self, root: Path, posts_dir: Path, drafts: bool = False):
+        self.root = _abs(root)
+        self.posts_dir = _abs(posts_dir)
+        # out_dir is never written: the preview serves from memory.
+        self.options = BuildOptions(root=self.root, posts_dir=self.posts_dir, out_dir=self.root / "public", drafts=drafts)
+        self.files = FileMemo()
+        self.markdown = HtmlMemo()
+        self.linked = HtmlMemo()
+        self.page_memo = PageMemo()
+        self._to_html = None
+        self.config: Optional[Config] = None
+        self._config_diags: list[Diagnostic] = []
+        self.env: Optional[jinja2.Environment] = None
+        self._names_key = None
+        self._titles_key = None
+        self.pages: dict[str, bytes] = {}
+        self.problems: dict[str, list[Diagnostic]] = {}
+        """Errors per file saved this session (and templates/config), for the overlay."""
+        self.builds = 0
+
+    # -- what a change touches ------------------------------------------------
+
+    def static_dirs(self) -> list[Path]:
+        """Folders ``/static/`` is served from, the site's own first."""
+        return asset_dirs("static", self.root)
+
+    def kind_of(self, path: Path) -> Optional[str]:
+        """``config``, ``templates``, ``static``, ``posts`` or None (a file the site does not read)."""
+        path = _abs(path)
+        if path == self.root / CONFIG_NAME:
+            return "config"
+        if _under(path, self.root / "templates"):
+            return "templates"
+        if _under(path, self.root / "static"):
+            return "static"
+        if _under(path, self.posts_dir):
+            return "posts"
+        return None
+
+    # -- building ---------------------------------------------------------------
+
+    def build(self, changed: Iterable[Path] = ()) -> Rebuild:
+        start = time.monotonic()
+        changed = {_abs(p) for p in changed}
+        kinds = {self.kind_of(p) for p in changed}
+        first = self.config is None
+        if first or "config" in kinds:
+            self.config, self._config_diags = load_config(self.root)
+            self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
+            self._to_html = None
+        if first or kinds & {"config", "templates"}:
+            self.env = make_environment(self.config, self.root)
+            self.page_memo.clear()
+        if self._to_html is None:
+            self._to_html = self.markdown.wrap(markdown_renderer())
+        self.files.forget(changed)
+        config = self.config
+        diags = list(self._config_diags)
+
+        self.files.start()
+        posts, load_diags = load_site_posts(self.options, config, parse=self.files)
+        self.files.finish()
+        diags += load_diags
+        diags += self._lint([p for p in posts if any(_abs(s.path) in changed for s in p.source)])
+        self._reset_memos_for(posts)
+
+        to_html = self.linked.wrap(link_titles(self._to_html, posts, lambda url: href(config, url)))
+        self.page_memo.start()
+        build_errors: list[Diagnostic] = []
+        try:
+            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo)
+        except jinja2.TemplateError as exc:  # keep the last good pages
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
+            build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
+            site = None
+            self.page_memo.clear()
+        self.markdown.finish()
+        self.linked.finish()
+        diags += build_errors
+
+        changed_pages: list[str] = []
+        if site is not None:
+            diags += site.diagnostics
+            new = {p.path: p.content for p in site.pages}
+            old = self.pages
+            changed_pages = sorted(
+                path for path in new.keys() | old.keys() if old.get(path) is not new.get(path) and old.get(path) != new.get(path)
+            )
+            self.pages = new
+        self._note_problems(changed, diags, build_errors + [d for d in self._config_diags if d.level == "error"])
+        self.builds += 1
+        return Rebuild(
+            changed_pages=changed_pages,
+            diagnostics=diags,
+            seconds=time.monotonic() - start,
+            posts=len(posts),
+            pages=len(self.pages),
+            rendered_pages=self.page_memo.rendered,
+            parsed_files=self.files.parsed,
+            full=first or bool(kinds & {"config", "templates", "static"}),
+            problems=self.overlay(),
+        )
+
+    def _reset_memos_for(self, posts: list[Post]) -> None:
+        """Forget what depends on the whole archive when that changed.
+
+        Tag, category and series names decide their pages' URLs (every page
+        links them); titles and URLs decide the 《title》 links in bodies.
+        """
+        names = (
+            frozenset(t for p in posts for t in p.tags),
+            frozenset(c for p in posts for c in p.categories),
+            frozenset(p.series.name for p in posts if p.series),
+        )
+        if names != self._names_key:
+            self.page_memo.clear()
+            self._names_key = names
+        titles = frozenset((p.title, p.url, p.date) for p in posts)
+        if titles != self._titles_key:
+            self.linked.clear()
+            self._titles_key = titles
+
+    def _lint(self, posts: list[Post]) -> list[Diagnostic]:
+        """``kxsj check``'s lint on the posts just saved, when kxsj has one."""
+        if not posts:
+            return []
+        try:
+            from kxsj.lint import lint_posts
+        except ImportError:
+            return []
+        return list(lint_posts(posts))
+
+    def _note_problems(self, changed: set[Path], diags: list[Diagnostic], site_errors: list[Diagnostic]) -> None:
+        for path in changed:
+            self.problems.pop(str(path), None)
+        for d in diags:
+            if d.level == "error" and _abs(d.path) in changed:
+                self.problems.setdefault(str(_abs(d.path)), []).append(d)
+        self.problems.pop("", None)
+        if site_errors:
+            self.problems[""] = site_errors
+
+    def overlay(self) -> list[Diagnostic]:
+        return [d for ds in self.problems.values() for d in ds]
