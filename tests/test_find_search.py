@@ -135,3 +135,18 @@ def test_unavailable_search_page_works_in_the_browser(tmp_path, serve_dir, page,
     page.goto(base + "search/")
     assert "搜索不可用" in page.inner_text("main")
     assert page.kxsj_errors == []
+
+
+def test_pages_in_memory_can_be_indexed_for_the_dev_server():
+    """``kxsj serve`` keeps pages in memory; ``index_pages`` gives it the bundle."""
+    from kxsj.config import Config
+    from kxsj.render.pages import Page
+    from kxsj.write.search import index_pages, search_indexer
+
+    indexer, diags = search_indexer(Config())
+    if indexer is None:
+        missing(f"Pagefind is not installed ({INSTALL_HINT})")
+    body = '<html lang="zh-CN"><body><article data-pagefind-body><h1>扩散模型</h1><p>生成扩散模型的入门。</p></article></body></html>'
+    files, diags = index_pages([Page("/archives/1/", body.encode()), Page("/feed.xml", b"<feed/>")], indexer)
+    assert "/pagefind/pagefind.js" in files and any(p.startswith("/pagefind/fragment/") for p in files)
+    assert any("1 pages indexed" in d.message for d in diags), diags

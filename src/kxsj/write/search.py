@@ -22,12 +22,14 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from kxsj.config import CONFIG_NAME, Config
 from kxsj.model import Diagnostic
+from kxsj.write.output import PageLike, _file_for
 
 INSTALL_HINT = "pip install 'kxsj[search]'"
 EXCLUDE_SELECTORS = ".arithmatex"
@@ -112,3 +114,26 @@ def search_indexer(config: Config) -> tuple[Optional[Indexer], list[Diagnostic]]
             Diagnostic(where, 0, "warning", f"search is on but Pagefind is not installed, so the site has no search index; {INSTALL_HINT} (or set `search: false` in {CONFIG_NAME})")
         ]
     return PagefindRun(binary, where), []
+
+
+def index_pages(pages: Iterable[PageLike], indexer: Indexer) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Index pages held in memory (``kxsj serve``): the ``/pagefind/…`` files, by site path.
+
+    The HTML pages are written to a temporary folder for Pagefind to read;
+    nothing else is, and the folder is gone when this returns.
+    """
+    with tempfile.TemporaryDirectory(prefix="kxsj-search-") as tmp:
+        root = Path(tmp)
+        for page in pages:
+            if page.path.endswith(("/", ".html")):
+                target = _file_for(root, page.path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(page.content)
+        diags = indexer(root)
+        bundle = root / "pagefind"
+        files = {
+            "/pagefind/" + f.relative_to(bundle).as_posix(): f.read_bytes()
+            for f in sorted(bundle.rglob("*"))
+            if f.is_file()
+        }
+    return files, diags
