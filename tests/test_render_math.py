@@ -66,22 +66,23 @@ def render(renderer: BodyRenderer, text: str) -> str:
 # --- where the formulas are -------------------------------------------------
 
 
-def test_inline_dollar_becomes_round_brackets(renderer):
-    html = render(renderer, "设$x^2+y^2=1$为单位圆")
-    assert math_of(html) == [("span", "\\(x^2+y^2=1\\)")]
-    assert paragraphs(html) == ["设\\(x^2+y^2=1\\)为单位圆"]
-
-
-def test_dollars_next_to_chinese(renderer):
-    html = render(renderer, "“$n$个$m$分类”")
-    assert math_of(html) == [("span", "\\(n\\)"), ("span", "\\(m\\)")]
-    assert paragraphs(html) == ["“\\(n\\)个\\(m\\)分类”"]
-
-
-def test_money_is_not_math(renderer):
-    html = render(renderer, "花了$5，又花了$10")
-    assert math_of(html) == []
-    assert paragraphs(html) == ["花了$5，又花了$10"]
+@pytest.mark.parametrize(
+    "text, math, paras",
+    [
+        ("设$x^2+y^2=1$为单位圆", [("span", "\\(x^2+y^2=1\\)")], ["设\\(x^2+y^2=1\\)为单位圆"]),
+        ("“$n$个$m$分类”", [("span", "\\(n\\)"), ("span", "\\(m\\)")], ["“\\(n\\)个\\(m\\)分类”"]),
+        # money is not math: a closing ``$`` followed by a digit does not close
+        ("花了$5，又花了$10", [], ["花了$5，又花了$10"]),
+        # ``\$`` is a literal dollar and never opens math
+        ("价格\\$5与\\$x\\$", [], ["价格$5与$x$"]),
+        ("前\\$\\$x\\$\\$后", [], ["前$$x$$后"]),
+        ("$$中文$", [], ["$$中文$"]),
+    ],
+)
+def test_where_the_formulas_are(renderer, text, math, paras):
+    html = render(renderer, text)
+    assert math_of(html) == math
+    assert paragraphs(html) == paras
 
 
 def test_round_and_square_brackets_are_kept(renderer):
@@ -248,18 +249,6 @@ def test_fenced_code_keeps_its_dollars(renderer):
     assert math_of(html) == [("span", "\\(z\\)")]
     code = unescape(re.sub(r"<[^>]+>", "", html.split("</pre>")[0]))
     assert code == "echo $a $$ \\begin{equation}\n"
-
-
-def test_escaped_dollar_is_a_literal_dollar(renderer):
-    html = render(renderer, "价格\\$5与\\$x\\$")
-    assert math_of(html) == []
-    assert paragraphs(html) == ["价格$5与$x$"]
-
-
-def test_escaped_dollars_do_not_open_display_math(renderer):
-    html = render(renderer, "前\\$\\$x\\$\\$后")
-    assert math_of(html) == []
-    assert paragraphs(html) == ["前$$x$$后"]
 
 
 def test_dollar_is_an_escapable_character(renderer):
