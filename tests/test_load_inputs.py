@@ -190,3 +190,15 @@ def test_crlf_bom_and_text_before_first_header_are_kept(tmp_path):
     assert "标题" in titles and len(result.posts) == 2
     assert any("孤立的一行" in p.body for p in result.posts)
     assert any("text before the first post header" in m for m in messages(result, "warning"))
+
+
+def test_markdown_post_absorbs_the_dump_of_the_same_post(tmp_path):
+    write(tmp_path, "posts/a.txt", "15 Nov\n\nWGAN新方案:通过梯度归一化来实现L约束\n\n摘录。\n\n点击阅读全文...\n")
+    write(tmp_path, "posts/meta.yml", '- {id: 8757, date: 2021-11-15, title: "WGAN新方案：通过梯度归一化来实现L约束", tags: [GAN]}\n')
+    write(tmp_path, "posts/8757.md", "---\ntitle: WGAN新方案：通过梯度归一化来实现L约束\ndate: 2021-11-15\nid: 8757\n---\n全文。\n")
+    result = load(tmp_path)
+    [post] = result.posts
+    assert post.kind == "markdown" and post.body.strip() == "全文。"
+    assert [Path(s.path).name for s in post.source] == ["8757.md", "a.txt"]
+    assert post.tags == ["GAN"]
+    assert not messages(result, "warning")

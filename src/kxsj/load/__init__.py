@@ -17,7 +17,7 @@ from kxsj.load.dumps import DumpEntry, Line, looks_like_title, nfkc, parse_dump
 from kxsj.load.dumptext import lines_to_markdown
 from kxsj.load.files import display_path, iter_post_files, read_text_file
 from kxsj.load.markdown_posts import parse_markdown_post
-from kxsj.load.merge import merge_entries
+from kxsj.load.merge import merge_entries, merge_markdown_with_dumps
 from kxsj.load.metadata import MetaIndex, load_metadata
 from kxsj.load.series import detect_series
 from kxsj.model import Diagnostic, LoadResult, Post
@@ -73,7 +73,7 @@ def load_posts(
         elif parsed:
             entries.extend(parsed)
 
-    posts.extend(merge_entries(entries, index, diags))
+    posts = merge_markdown_with_dumps(posts, merge_entries(entries, index, diags), diags)
     for e in index.unused():
         diags.append(Diagnostic(e.path, e.line, "warning", f"metadata entry {e.describe()} matches no post; check its `title` (or `opens_with`) and `month_day`, or remove it"))
 

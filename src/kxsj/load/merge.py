@@ -11,6 +11,7 @@ shorter copy that the kept excerpt lacks is appended to it.
 from __future__ import annotations
 
 import functools
+import dataclasses
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
@@ -161,3 +162,36 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
         author=author,
         title_guessed=guessed,
     )
+
+
+def merge_markdown_with_dumps(md_posts: list[Post], dump_posts: list[Post], diags: list[Diagnostic]) -> list[Post]:
+    """A Markdown post and a dump of the same post (same original id, or same
+    NFKC title and date) become one: the Markdown's full text wins, the dump's
+    sources and metadata are kept."""
+    by_id = {p.original_id: p for p in dump_posts if p.original_id is not None}
+    by_title: dict[str, list[Post]] = {}
+    for p in dump_posts:
+        by_title.setdefault(nfkc(p.title), []).append(p)
+    absorbed: set[int] = set()
+    out: list[Post] = []
+    for md in md_posts:
+        dump = by_id.get(md.original_id) if md.original_id is not None else None
+        if dump is None:
+            dump = next((d for d in by_title.get(nfkc(md.title), []) if (d.date.month, d.date.day) == (md.date.month, md.date.day) and d.date.year in (None, md.date.year)), None)
+        if dump is None or id(dump) in absorbed:
+            out.append(md)
+            continue
+        absorbed.add(id(dump))
+        out.append(dataclasses.replace(
+            md,
+            source=list(md.source) + list(dump.source),
+            tags=md.tags or list(dump.tags),
+            categories=md.categories or list(dump.categories),
+            original_id=md.original_id if md.original_id is not None else dump.original_id,
+            original_url=md.original_url or dump.original_url,
+            author=md.author or dump.author,
+        ))
+        src = md.source[0]
+        diags.append(Diagnostic(src.path, src.line, "info", f"《{md.title}》 is also in {', '.join(str(s) for s in dump.source)}; the Markdown post's full text is used"))
+    out.extend(p for p in dump_posts if id(p) not in absorbed)
+    return out

@@ -146,6 +146,8 @@ class MetaIndex:
 
     def __init__(self, entries: list[MetaEntry]):
         self.entries = entries
+        for e in entries:  # entries may be reused across loads (kxsj serve)
+            e.used = False
         self.by_title: dict[str, list[MetaEntry]] = {}
         for e in entries:
             if e.title:
