@@ -23,12 +23,6 @@ import pytest
 from kxsj.mathscan import scan
 from kxsj.render.markdown import BodyRenderer
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
-
-pytestmark = pytest.mark.skipif(
-    not (CORPUS / "index.json").exists(), reason=f"shared corpus not found at {CORPUS}"
-)
 
 _FENCE = re.compile(r"^(```+|~~~+)[^\n]*\n.*?^\1[ \t]*$", re.M | re.S)
 _CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
@@ -113,19 +107,21 @@ def brace_balance(tex: str) -> int:
     return len(re.findall(r"(?<!\\)\{", tex)) - len(re.findall(r"(?<!\\)\}", tex))
 
 
-def _posts() -> list[tuple[dict, str]]:
-    index = json.loads((CORPUS / "index.json").read_text(encoding="utf-8"))
+def corpus_posts(corpus: Path) -> list[tuple[dict, str]]:
+    """``(index entry, body)`` for every post of the shared corpus."""
+    index = json.loads((corpus / "index.json").read_text(encoding="utf-8"))
     out = []
     for entry in index:
-        path = CORPUS / "md" / f"{entry['id']}.md"
+        path = corpus / "md" / f"{entry['id']}.md"
         out.append((entry, split_front_matter(path.read_text(encoding="utf-8"))))
     return out
 
 
 @pytest.fixture(scope="module")
-def rendered():
+def rendered(shared_dir):
     renderer = BodyRenderer()
-    return [(entry, body, renderer.render(body).html) for entry, body in _posts()]
+    posts = corpus_posts(shared_dir / "corpus")
+    return [(entry, body, renderer.render(body).html) for entry, body in posts]
 
 
 def test_corpus_is_complete(rendered):

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from html import unescape
-from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -16,9 +13,6 @@ from kxsj.mathscan import scan
 from kxsj.render.markdown import BodyRenderer, RenderedBody
 from kxsj.render.math import page_tex
 from kxsj.render.md_literal import _BACKSLASHED, literal_line, literal_text
-
-CHROMIUM = "/usr/bin/chromium"
-
 
 @pytest.fixture(scope="module")
 def renderer() -> BodyRenderer:
@@ -203,51 +197,21 @@ def _shared_renderer() -> BodyRenderer:
 # --- what a real browser makes of it ----------------------------------------------
 
 
-def _browser_or_skip():
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium not found at {CHROMIUM}; CI must install it")
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    return sync_api
-
-
-def test_browser_reads_exact_tex_and_no_math_inside_paragraphs(renderer, tmp_path: Path):
-    sync_api = _browser_or_skip()
+def test_browser_reads_exact_tex_and_no_math_inside_paragraphs(renderer, page):
     body = (
         "它满足\n\\begin{equation}a_1 < b_2 & c \\\\ d\\end{equation}\n这样一来\n"
         "$$x^2$$根据$y>0$可知\n\n花了$5，又花了$10"
     )
-    page_file = tmp_path / "page.html"
-    page_file.write_text(
-        f'<!doctype html><meta charset="utf-8"><body>{renderer.render(body).html}</body>',
-        encoding="utf-8",
+    page.set_content(f'<!doctype html><meta charset="utf-8"><body>{renderer.render(body).html}</body>')
+    found = page.eval_on_selector_all(
+        ".arithmatex",
+        "els => els.map(e => [e.tagName, e.parentElement.tagName, e.textContent])",
     )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            found = page.eval_on_selector_all(
-                ".arithmatex",
-                "els => els.map(e => [e.tagName, e.parentElement.tagName, e.textContent])",
-            )
-            paragraphs_text = page.eval_on_selector_all("p", "els => els.map(e => e.textContent)")
-        finally:
-            browser.close()
     assert found == [
         ["DIV", "BODY", "\\begin{equation}a_1 < b_2 & c \\\\ d\\end{equation}"],
         ["DIV", "BODY", "\\[x^2\\]"],
         ["SPAN", "P", "\\(y>0\\)"],
     ]
+    paragraphs_text = page.eval_on_selector_all("p", "els => els.map(e => e.textContent)")
     assert paragraphs_text == ["它满足", "这样一来", "根据\\(y>0\\)可知", "花了$5，又花了$10"]
+    assert page.kxsj_errors == []

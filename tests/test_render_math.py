@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kxsj.mathscan import scan
 from kxsj.render.markdown import BodyRenderer
+from test_formula_fidelity import expected_tex, mask_code, page_inner_tex
 
 
 @pytest.fixture(scope="module")
@@ -295,3 +297,26 @@ def _shared_renderer() -> BodyRenderer:
     if not _RENDERER:
         _RENDERER.append(BodyRenderer())
     return _RENDERER[0]
+
+
+# Pieces of Chinese prose with math: delimiters, money, escapes, line breaks
+# and blank lines in any order (no block markers such as ``# ``; a heading
+# line is Markdown's, whatever math it cuts).
+_PIECES = st.sampled_from(
+    ["中文", "word", " ", "\n", "\n\n", "$", "$$", "\\$", "\\(", "\\)", "\\[", "\\]", "5"]
+    + ["\\begin{equation}", "\\end{equation}", "\\begin{aligned}", "\\end{aligned}"]
+    + ["x_1", "*", "_", "{", "}", "\\\\", "<", "&"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=st.lists(_PIECES, max_size=40).map("".join))
+def test_any_document_shows_exactly_the_scanned_formulas(doc):
+    """The page's math is what ``mathscan.scan`` finds, in order, TeX intact.
+
+    (Markdown turns a whitespace-only line into an empty one; TeX reads both
+    as a blank line.)
+    """
+    found = [page_inner_tex(tex) for _, tex in math_of(_shared_renderer().render(doc).html)]
+    expected = [re.sub(r"(?<=\n) +(?=\n)", "", expected_tex(doc, s)) for s in scan(mask_code(doc))]
+    assert found == expected
