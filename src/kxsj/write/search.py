@@ -9,7 +9,7 @@ What gets indexed is decided by the templates: only elements marked
 ``data-pagefind-body`` (post articles), so list pages are left out; the
 title is ``data-pagefind-meta="title"`` with a high ``data-pagefind-weight``
 so title hits rank first.  Math (``.arithmatex``) is excluded: TeX source is
-noise in a snippet.
+noise in a snippet; so are the date, tags and notes around the body.
 
 Without Pagefind the build still succeeds: ``search_indexer`` gives a warning
 naming the install command, and the search page tells the reader search is
@@ -32,8 +32,9 @@ from kxsj.model import Diagnostic
 from kxsj.write.output import PageLike, _file_for
 
 INSTALL_HINT = "pip install 'kxsj[search]'"
-EXCLUDE_SELECTORS = ".arithmatex"
-"""Rendered math (``kxsj.render.math``); its TeX is not searchable prose."""
+EXCLUDE_SELECTORS = ".arithmatex, .post-meta, .series-note, .reading-info, .excerpt-note, .original-link"
+"""Rendered math (``kxsj.render.math``: its TeX is not searchable prose) and the
+post's date, tags and notes, which would otherwise open every snippet."""
 TIMEOUT_SECONDS = 600
 
 Indexer = Callable[[Path], list[Diagnostic]]
