@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -62,7 +63,7 @@ def test_lost_titles_get_the_true_title_and_the_line_stays_in_the_body(bundled, 
         post = by_id(bundled, m["id"])
         assert post.title == m["title"]
         first_body_line = post.body.split("\n\n")[0]
-        assert nf(first_body_line.replace("\\", "")).startswith(nf(m["opens_with"]))
+        assert nf(md_plain(first_body_line)).startswith(nf(m["opens_with"]))
 
 
 def test_duplicates_merge_and_keep_every_source(bundled):
@@ -159,10 +160,13 @@ def _owner_lines(path: Path):
     return out
 
 
+def md_plain(text: str) -> str:
+    """Dump Markdown back to its text: backslash escapes and entities undone."""
+    return html.unescape(re.sub(r"\\([\\`*_{}\[\]$#+\-.!<>|~])", r"\1", text))
+
+
 def _squash(text: str) -> str:
-    text = re.sub(r"\\([\\`*_{}\[\]$#+\-.!<>])", r"\1", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    t = nf(text)
+    t = nf(md_plain(text))
     return "".join(ch for ch in t if not ch.isspace() and unicodedata.category(ch)[0] not in "PS")
 
 

@@ -99,11 +99,23 @@ def test_metadata_supplies_year_title_tags_matching_after_nfkc(tmp_path):
 
 def test_dump_text_is_plain_text_not_markdown(tmp_path):
     write(tmp_path, "posts/a.txt", LISTING)
-    [post] = [p for p in load(tmp_path).posts if not p.title_guessed]
-    assert "\\*星号\\*" in post.body and "\\_下划线\\_" in post.body
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in post.body
-    assert "1\\. 不是列表" in post.body
+    from html import unescape
+    import re
+
+    from kxsj.render.markdown import BodyRenderer
+
+    write(tmp_path, "posts/b.txt", "1 Mar\n\n方括号\n\n见[[维基百科]](http://zh.wikipedia.org/a_b) 与 ~~~ 和 \\[x\\] 花了$5，又花了$10\n")
+    posts = {p.title: p for p in load(tmp_path).posts}
+    post = posts["Some title"]
+    html = BodyRenderer().render(post.body).html
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert "第一段 *星号* _下划线_ #井号 和 <script>alert(1)</script>" in text
+    assert "1. 不是列表" in text and "<ol" not in html and "<em>" not in html and "<script>" not in html
     assert post.has_more
+    other = BodyRenderer().render(posts["方括号"].body).html
+    assert 'href="http://zh.wikipedia.org/a_b"' in other
+    assert "arithmatex" in other and "\\[x\\]" in unescape(other)  # \[x\] in a dump was display math on the original page
+    assert "花了$5，又花了$10" in unescape(re.sub(r"<[^>]+>", "", other))
 
 
 def test_search_format_year_resolves_listing_duplicate(tmp_path):

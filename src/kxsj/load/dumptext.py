@@ -22,13 +22,11 @@ from dataclasses import dataclass
 
 from kxsj import mathscan
 from kxsj.load.dumps import Line
+from kxsj.render.md_literal import literal_text
 
 MAX_FORMULA_LINES = 200
 """A formula left open for more lines than this is a typo, not a long formula."""
 
-_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]$<>&]")
-_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-_LINE_START = re.compile(r"^(?:([#+\-])|(\d+)([.)]))")
 URL = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
 _URL_TRAIL = ".,;:!?)]}'\""
 
@@ -56,50 +54,33 @@ class Block:
     lines: list[Line]
 
 
-def escape_text(text: str) -> str:
-    """Plain text (no math in it) -> Markdown that renders as exactly ``text``."""
-
-    def one(m: re.Match) -> str:
-        ch = m.group(0)
-        return _ENTITIES.get(ch) or "\\" + ch
-
+def linked_text(text: str) -> str:
+    """Plain text (no formula in it) -> Markdown rendering exactly ``text``, URLs as links."""
     out = []
     pos = 0
     for m in URL.finditer(text):
         url = m.group(0).rstrip(_URL_TRAIL)
-        # Keep a closing bracket that belongs to the URL: http://x.org/a_(b)
-        end = m.start() + len(url)
-        out.append(_MD_SPECIAL.sub(one, text[pos : m.start()]))
+        out.append(literal_text(text[pos : m.start()]))
         out.append(f"<{url}>")
-        pos = end
-    out.append(_MD_SPECIAL.sub(one, text[pos:]))
+        pos = m.start() + len(url)
+    out.append(literal_text(text[pos:]))
     return "".join(out)
 
 
 def paragraph_markdown(text: str) -> str:
-    """One dump paragraph -> Markdown: text escaped, formulas byte-for-byte."""
+    """One dump paragraph -> Markdown: text literal (see ``md_literal``), formulas byte-for-byte."""
     text = text.strip()
     parts = []
     pos = 0
     for span in mathscan.scan(text):
-        parts.append(escape_text(text[pos : span.start]))
+        parts.append(linked_text(text[pos : span.start]))
         parts.append(text[span.start : span.end])
         pos = span.end
-    parts.append(escape_text(text[pos:]))
-    md = "".join(parts)
-    # A paragraph must not start a Markdown block construct (heading, list,
-    # quote, rule, table row): escape its first character.
-    m = _LINE_START.match(md)
-    if m:
-        if m.group(1):
-            md = "\\" + md
-        else:
-            digits = m.group(2)
-            md = digits + "\\" + md[len(digits):]
-    return md
+    parts.append(linked_text(text[pos:]))
+    return "".join(parts)
 
 
-def _formula_open(text: str) -> bool:
+def formula_open(text: str) -> bool:
     """Whether ``text`` leaves a display formula open (an unclosed env or ``$$``)."""
     if mathscan.unclosed_env_openers(text):
         spans = mathscan.scan(text)
@@ -150,13 +131,13 @@ def group_blocks(lines: list[Line]) -> list[Block]:
             i = j
             continue
         # A formula left open continues on the following lines.
-        if _formula_open(line.text):
+        if formula_open(line.text):
             k = i + 1
             text = line.text
             while k < n and k - i <= MAX_FORMULA_LINES:
                 text += "\n" + lines[k].text
                 k += 1
-                if not _formula_open(text):
+                if not formula_open(text):
                     blocks.append(Block("para", lines[i:k]))
                     i = k
                     break

@@ -30,6 +30,7 @@ from typing import Optional
 
 import yaml
 
+from kxsj.load.dumptext import formula_open
 from kxsj.load.files import TextFile
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
 from kxsj.yamltext import error_line, key_lines, parse_yaml
@@ -94,7 +95,7 @@ def auto_excerpt(body: str) -> tuple[str, bool]:
                 fence = None
         elif s.startswith(("```", "~~~")):
             fence = s[:3]
-        if not s and fence is None and cur and not _open_math("\n".join(cur)):
+        if not s and fence is None and cur and not formula_open("\n".join(cur)):
             paras.append("\n".join(cur))
             cur = []
             continue
@@ -111,12 +112,6 @@ def auto_excerpt(body: str) -> tuple[str, bool]:
             break
     more = len(out) < len(paras)
     return "\n\n".join(out), more
-
-
-def _open_math(text: str) -> bool:
-    from kxsj.load.dumptext import _formula_open
-
-    return _formula_open(text)
 
 
 def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]:
