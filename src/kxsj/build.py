@@ -127,7 +127,9 @@ def build_site(
     def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
         errors = any(d.level == "error" for d in diags)
         warnings = any(d.level == "warning" for d in diags)
-        ok = written and not errors and not (options.strict and warnings)
+        # A bad post is reported and left out, and the rest of the site is
+        # still a good site: only --strict fails on it (issue 8).
+        ok = written and not (options.strict and (errors or warnings))
         return BuildReport(n_posts, n_pages, time.monotonic() - start, diags, ok, options.out_dir, written)
 
     protected, inputs = [options.root, options.posts_dir], [options.posts_dir]
