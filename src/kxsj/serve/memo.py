@@ -25,9 +25,9 @@ from typing import Any, Callable, Optional
 from kxsj.model import Diagnostic
 
 
-def _stamp(path: Path) -> Optional[tuple[int, int, int]]:
+def _stamp(path: str) -> Optional[tuple[int, int, int]]:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -60,8 +60,8 @@ class FileMemo:
     """
 
     def __init__(self) -> None:
-        self._files: dict[Path, _Parsed] = {}
-        self._seen: set[Path] = set()
+        self._files: dict[str, _Parsed] = {}
+        self._seen: set[str] = set()
         self.parsed = 0
         """Files actually parsed by the last load (the rest came from the memo)."""
 
@@ -75,14 +75,14 @@ class FileMemo:
     def forget(self, paths) -> None:
         """Parse these again at the next load even if size and mtime look unchanged."""
         for path in paths:
-            kept = self._files.get(Path(os.path.abspath(path)))
+            kept = self._files.get(os.path.abspath(path))
             if kept is not None:
                 kept.stamp = None
 
     def __call__(self, path: Path, parse_file: Callable[[Path, list[Diagnostic]], Any], diags: list[Diagnostic]) -> Any:
-        key = Path(os.path.abspath(path))
+        key = os.path.abspath(path)  # as given by the loader: already absolute, so cheap
         self._seen.add(key)
-        stamp = _stamp(path)
+        stamp = _stamp(key)
         kept = self._files.get(key)
         if kept is None or stamp is None or kept.stamp != stamp:
             self.parsed += 1

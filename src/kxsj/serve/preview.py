@@ -26,6 +26,7 @@ from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.enrich.links import link_titles
+from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
 from kxsj.render.templates import href, make_environment
@@ -75,6 +76,7 @@ class PreviewSite:
         self.env: Optional[jinja2.Environment] = None
         self._names_key = None
         self._titles_key = None
+        self._posts_by_url: dict[str, Post] = {}
         self.pages: dict[str, bytes] = {}
         self.problems: dict[str, list[Diagnostic]] = {}
         """Errors per file saved this session (and templates/config), for the overlay."""
@@ -123,7 +125,10 @@ class PreviewSite:
         posts, load_diags = load_site_posts(self.options, config, parse=self.files)
         self.files.finish()
         diags += load_diags
-        diags += self._lint([p for p in posts if any(_abs(s.path) in changed for s in p.source)])
+        if changed:
+            shown = {display_path(c) for c in changed}
+            diags += self._lint([p for p in posts if any(s.path in shown for s in p.source)])
+        posts = self._same_objects(posts)
         self._reset_memos_for(posts)
 
         to_html = self.linked.wrap(link_titles(self._to_html, posts, lambda url: href(config, url)))
@@ -162,6 +167,19 @@ class PreviewSite:
             full=first or bool(kinds & {"config", "templates", "static"}),
             problems=self.overlay(),
         )
+
+    def _same_objects(self, posts: list[Post]) -> list[Post]:
+        """Each post equal to last build's post at its URL, as that very object.
+
+        ``PageMemo`` compares page contexts with ``==``; Python compares
+        identical objects without looking inside, so an unchanged post costs
+        nothing to compare however long its body.
+        """
+        before = self._posts_by_url
+        same = [before.get(p.url) for p in posts]
+        posts = [old if old is not None and old == new else new for old, new in zip(same, posts)]
+        self._posts_by_url = {p.url: p for p in posts}
+        return posts
 
     def _reset_memos_for(self, posts: list[Post]) -> None:
         """Forget what depends on the whole archive when that changed.
