@@ -11,6 +11,7 @@ good build made.  Ctrl-C (or SIGTERM) stops all three and exits 0.
 from __future__ import annotations
 
 import errno
+import gc
 import signal
 import sys
 import threading
@@ -128,6 +129,9 @@ def serve(
     site = PreviewSite(Path(root), Path(posts_dir), drafts=drafts)
     preview = _Preview(site)
     first = site.build()
+    # The archive in memory is hundreds of thousands of long-lived objects;
+    # without this every full garbage collection walks them all, mid-rebuild.
+    gc.freeze()
     preview.last = first
     preview.report(first, set())
     preview.announce(first)
