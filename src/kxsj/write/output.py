@@ -15,6 +15,7 @@ Nothing outside the output folder and its temporary siblings is ever touched.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -124,6 +125,42 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would send Ctrl-C there: assume alive
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def clean_stale(out: Path) -> None:
+    """Remove what a killed build left beside ``out``: SIGKILL cannot be caught.
+
+    Temporary folders are named ``.NAME.tmp-PID-…`` and ``.NAME.old-PID-…``;
+    those of a process that is no longer running are leftovers (a running
+    build, e.g. the dev server's, keeps its own).  A leftover ``old`` folder
+    holds the previous output when the kill fell between the swap's two
+    renames: it is put back if ``out`` is missing, else removed.
+    """
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)-")
+    try:
+        names = sorted(p.name for p in out.parent.iterdir())
+    except OSError:
+        return
+    for name in names:
+        m = pattern.match(name)
+        if not m or int(m.group(2)) == os.getpid() or _process_alive(int(m.group(2))):
+            continue
+        stale = out.parent / name
+        if m.group(1) == "old" and not out.exists() and (stale / out.name / MARKER).is_file():
+            os.rename(stale / out.name, out)
+        _remove(stale)
+
+
 def write_output(
     pages: Iterable[PageLike],
     out_dir: Path,
@@ -147,8 +184,9 @@ def write_output(
         raise OutputError(problem)
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
     with _sigterm_as_interrupt():
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         old: Optional[Path] = None
         try:
             (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
@@ -167,7 +205,7 @@ def write_output(
             if finish is not None:
                 finish(tmp)
             if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
                 os.rename(out, old / out.name)
             os.rename(tmp, out)
         except BaseException:
