@@ -87,11 +87,11 @@ def read_text_file(path: Path, diags: list[Diagnostic]) -> Optional[TextFile]:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            diags.append(Diagnostic(shown, 0, "error", f"file is {size / 1048576:.1f} MB, over the {MAX_BYTES // 1048576} MB limit for one post file; split it into several files"))
+            diags.append(Diagnostic(shown, 1, "error", f"file is {size / 1048576:.1f} MB, over the {MAX_BYTES // 1048576} MB limit for one post file; split it into several files"))
             return None
         data = path.read_bytes()
     except OSError as exc:
-        diags.append(Diagnostic(shown, 0, "error", f"cannot read: {exc.strerror or exc}"))
+        diags.append(Diagnostic(shown, 1, "error", f"cannot read: {exc.strerror or exc}"))
         return None
     text = decode(data, shown, diags)
     if text is None:
