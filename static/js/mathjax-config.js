@@ -15,16 +15,18 @@
 var kxsjLocalMathJax = (document.currentScript || {dataset: {}}).dataset.mathjax === 'local';
 
 window.MathJax = {
-  // The vendored tex-chtml-full.js has textmacros built in; a MathJax from a
-  // URL (tex-chtml.js) may not, so only then is the extension loaded.
-  loader: {load: kxsjLocalMathJax ? [] : ['[tex]/textmacros']},
+  // The vendored tex-chtml-full.js has textmacros and noerrors built in; a
+  // MathJax from a URL (tex-chtml.js) may not, so only then are they loaded.
+  // noerrors: a formula with a TeX error is shown as written (in a red box,
+  // the message as its tooltip), never replaced by the message alone.
+  loader: {load: kxsjLocalMathJax ? [] : ['[tex]/textmacros', '[tex]/noerrors']},
   tex: {
     inlineMath: [['\\(', '\\)']],
     displayMath: [['\\[', '\\]']],
     processEscapes: true,
     processEnvironments: true,
     tags: 'ams',
-    packages: {'[+]': ['textmacros'], '[-]': ['noerrors']}
+    packages: {'[+]': ['textmacros', 'noerrors']}
   },
   options: {
     ignoreHtmlClass: 'tex2jax_ignore|mathjax_ignore|.*|',
