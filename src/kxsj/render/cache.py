@@ -1,0 +1,315 @@
+"""The render cache: body Markdown -> HTML kept on disk between builds.
+
+Rendering Markdown is most of a build's work (Python-Markdown with the math,
+code and CJK extensions costs milliseconds a post), and between two builds
+almost every body is unchanged.  So each result is stored under
+``ROOT/.kxsj-cache/html/<renderer key>/`` and the next build looks it up by
+a hash of the Markdown text instead of rendering it again.
+
+Why a stale entry can never be served:
+
+* The lookup key is the SHA-256 of the *renderer key* and the text.  The
+  renderer key (``renderer_key``) hashes kxsj's version, the source code of
+  the renderer and every kxsj module it imports (``renderer_sources``), the versions of Python,
+  Markdown, pymdown-extensions and Pygments, and any renderer options the
+  caller names.  Changing any of them gives other keys (and another folder),
+  so old entries are simply never found; ``prune`` deletes the old folders.
+* Entries live in 256 shard files (by the first byte of their key), each
+  written whole to a temporary file and renamed into place, so a crash
+  leaves the old shard or the new one, never half of one.  A shard starts
+  with a magic line and the SHA-256 of its payload: a truncated, edited or
+  otherwise corrupt shard fails the check and is ignored (its posts are
+  rendered again and the shard rewritten), never half-read.
+
+The cache only ever saves work; deleting ``.kxsj-cache/`` is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import re
+import shutil
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Iterable, Mapping, Optional
+
+CACHE_DIR = ".kxsj-cache"
+"""The cache folder inside the site root (git-ignored)."""
+MAGIC = b"kxsj-html-cache 1\n"
+_DIGEST = 32
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_LIBRARIES = ("markdown", "pymdown-extensions", "pygments")
+
+
+def _library_versions() -> list[str]:
+    out = []
+    for name in _LIBRARIES:
+        try:
+            out.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}=?")
+    return out
+
+
+_IMPORT = re.compile(r"^\s*(?:from\s+(\.+|kxsj)([\w.]*)\s+import\s+([\w, ()]+)|import\s+(kxsj[\w.]*))", re.M)
+RENDERER_MODULE = "render/markdown.py"
+"""Where the body renderer starts; it and every kxsj module it imports, however indirectly, make its source."""
+
+
+def _module_files(package_dir: Path, dotted: str) -> list[Path]:
+    """``kxsj.a.b`` -> ``a/b.py`` or ``a/b/__init__.py`` inside ``package_dir`` (what exists)."""
+    rel = Path(*dotted.split(".")[1:]) if "." in dotted else Path()
+    return [p for p in (package_dir / rel.with_suffix(".py"), package_dir / rel / "__init__.py") if p.is_file()]
+
+
+def renderer_sources(package_dir: Path = _PACKAGE_DIR) -> list[Path]:
+    """The renderer's module and every kxsj module it imports, followed through their imports.
+
+    Only these decide the HTML, so editing the loader or the dev server
+    keeps the cache, while editing the math extension (or anything it
+    uses) empties it.  ``kxsj/__init__.py`` (the version) is always in.
+    """
+    todo = [package_dir / RENDERER_MODULE, package_dir / "__init__.py"]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.is_file():
+            continue
+        seen.add(path)
+        here = ".".join(("kxsj", *path.relative_to(package_dir).with_suffix("").parts))
+        if path.name == "__init__.py":
+            here = here.rsplit(".", 1)[0] + ".__init__"
+        for m in _IMPORT.finditer(path.read_text(encoding="utf-8")):
+            if m.group(4):
+                bases = [m.group(4)]
+            else:
+                dots, rest = m.group(1), m.group(2)
+                if dots.startswith("."):  # relative: up len(dots) levels from this module
+                    base = ".".join(here.split(".")[: -len(dots)]) + rest
+                else:
+                    base = "kxsj" + rest
+                names = [n.strip(" ()") for n in m.group(3).split(",")]
+                bases = [base] + [f"{base}.{n}" for n in names if n]
+            for dotted in bases:
+                for part in range(2, dotted.count(".") + 2):  # packages on the way run their __init__
+                    todo.extend(_module_files(package_dir, ".".join(dotted.split(".")[:part])))
+    return sorted(seen)
+
+
+def _source_digest(package_dir: Path = _PACKAGE_DIR) -> str:
+    """SHA-256 over the renderer's source files (``renderer_sources``): a code change is a new renderer."""
+    h = hashlib.sha256()
+    for path in renderer_sources(package_dir):
+        h.update(path.relative_to(package_dir).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def renderer_key(options: Optional[Mapping[str, object]] = None) -> str:
+    """A short hex key naming everything that decides what HTML a Markdown text gives.
+
+    ``options`` are renderer settings (name -> value with a stable ``repr``);
+    a new option value is a new key, so results made with another value
+    are never used.
+    """
+    from kxsj import __version__
+
+    parts = [
+        f"kxsj={__version__}",
+        f"python={sys.version_info.major}.{sys.version_info.minor}",
+        *_library_versions(),
+        f"source={_source_digest()}",
+    ]
+    parts += [f"option:{k}={v!r}" for k, v in sorted((options or {}).items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
+def _decode_shard(data: bytes) -> Optional[dict[bytes, str]]:
+    """The entries of one shard file, or None when it is not exactly what ``_encode_shard`` wrote."""
+    head = len(MAGIC)
+    if len(data) < head + _DIGEST or not data.startswith(MAGIC):
+        return None
+    digest, payload = data[head : head + _DIGEST], data[head + _DIGEST :]
+    if hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        entries = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(entries, dict) or not all(
+        isinstance(k, bytes) and isinstance(v, str) for k, v in entries.items()
+    ):
+        return None
+    return entries
+
+
+def _encode_shard(entries: dict[bytes, str]) -> bytes:
+    payload = marshal.dumps(entries)
+    return MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+class RenderCache:
+    """Markdown text -> HTML for one renderer key, in ``folder/<key>/``.
+
+    ``get`` and ``put`` work in memory; ``save`` writes the shards that
+    changed.  Not shared between processes: the build's main process owns
+    it, and workers only render.
+    """
+
+    def __init__(self, folder: Path, key: str):
+        self.folder = Path(folder)
+        self.key = key
+        self.dir = self.folder / key
+        self._shards: dict[int, dict[bytes, str]] = {}
+        self._dirty: set[int] = set()
+        self._used: dict[int, set[bytes]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _id(self, text: str) -> bytes:
+        return hashlib.sha256(self.key.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
+
+    def _shard(self, n: int) -> dict[bytes, str]:
+        shard = self._shards.get(n)
+        if shard is None:
+            try:
+                data = (self.dir / f"{n:02x}.bin").read_bytes()
+            except OSError:
+                data = b""
+            shard = _decode_shard(data) if data else None
+            if shard is None:
+                shard = {}
+                if data:  # corrupt: rewrite it at the next save
+                    self._dirty.add(n)
+            self._shards[n] = shard
+        return shard
+
+    def get(self, text: str) -> Optional[str]:
+        ident = self._id(text)
+        html = self._shard(ident[0]).get(ident)
+        self._used.setdefault(ident[0], set()).add(ident)
+        if html is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return html
+
+    def put(self, text: str, html: str) -> None:
+        ident = self._id(text)
+        shard = self._shard(ident[0])
+        self._used.setdefault(ident[0], set()).add(ident)
+        if shard.get(ident) != html:
+            shard[ident] = html
+            self._dirty.add(ident[0])
+
+    def save(self, drop_unused: bool = True) -> None:
+        """Write every changed shard atomically; with ``drop_unused``, entries this build never asked for go.
+
+        Dropping them keeps the cache the size of the site: an edited post's
+        old HTML is not kept forever.  Errors writing are ignored: the cache
+        only saves time, and the site was already built.
+        """
+        todo = set(self._dirty)
+        if drop_unused:
+            for path in self.dir.glob("*.bin") if self.dir.is_dir() else ():
+                if len(path.stem) == 2 and all(c in "0123456789abcdef" for c in path.stem):
+                    self._shard(int(path.stem, 16))  # a shard this build never read may hold only stale entries
+            for n, shard in self._shards.items():
+                used = self._used.get(n, set())
+                stale = [k for k in shard if k not in used]
+                for k in stale:
+                    del shard[k]
+                if stale:
+                    todo.add(n)
+        if not todo:
+            return
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            for n in sorted(todo):
+                _write_atomic(self.dir / f"{n:02x}.bin", _encode_shard(self._shards[n]))
+        except OSError:
+            return
+        self._dirty.clear()
+
+    def prune(self) -> None:
+        """Remove the folders of other renderer keys: their entries can never be used again."""
+        if not self.folder.is_dir():
+            return
+        for child in self.folder.iterdir():
+            if child.is_dir() and child.name != self.key:
+                shutil.rmtree(child, ignore_errors=True)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def cached_renderer(
+    cache: RenderCache,
+    texts: Iterable[str],
+    render_many: Callable[[list[str]], dict[str, str]],
+    render_one: Callable[[str], str],
+) -> Callable[[str], str]:
+    """A Markdown -> HTML function answering from ``cache``; misses among ``texts`` rendered up front.
+
+    ``render_many`` renders the misses in one go (``kxsj.render.parallel``)
+    and may leave out a text it failed on; ``render_one`` renders anything
+    not yet known, and its exception reaches the caller, which reports the
+    post.  Every new result goes into the cache.
+    """
+    known: dict[str, str] = {}
+    missing: list[str] = []
+    for text in dict.fromkeys(texts):
+        html = cache.get(text)
+        if html is None:
+            missing.append(text)
+        else:
+            known[text] = html
+    if missing:
+        for text, html in render_many(missing).items():
+            known[text] = html
+            cache.put(text, html)
+
+    def to_html(text: str) -> str:
+        html = known.get(text)
+        if html is None:
+            html = render_one(text)
+            known[text] = html
+            cache.put(text, html)
+        return html
+
+    return to_html
+
+
+def site_renderer(root: Path, texts: Iterable[str]) -> tuple[Callable[[str], str], RenderCache]:
+    """The build's Markdown -> HTML: the cache in ``root/.kxsj-cache/``, misses rendered on every core.
+
+    Call ``cache.save()`` once the build has used it.
+    """
+    from kxsj.render.parallel import default_render, render_many
+
+    cache = RenderCache(Path(root) / CACHE_DIR / "html", renderer_key())
+    one: list[Callable[[str], str]] = []
+
+    def render_one(text: str) -> str:
+        if not one:  # only a warm build with a new or failing text needs one in this process
+            one.append(default_render())
+        return one[0](text)
+
+    return cached_renderer(cache, texts, render_many, render_one), cache

@@ -1,0 +1,98 @@
+"""Rendering many Markdown bodies on every core.
+
+Python-Markdown is pure Python, so threads do not help; worker processes
+do.  Each worker builds one ``BodyRenderer`` (building it costs more than a
+post) and renders chunks of texts sent to it.  Results come back keyed by
+text, so the order in which workers finish cannot change the output.
+
+Workers are forked: a forked child starts with kxsj, Markdown and Pygments
+already imported, where ``spawn`` would pay a fresh interpreter per worker.
+Forking a process that runs other threads (the dev server) is unsafe, so
+there, with one core, or for a handful of texts (a rebuild after one save)
+the texts are rendered in this process instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from typing import Callable, Optional
+
+MIN_PARALLEL = 48
+"""Fewer texts than this are rendered in-process: starting workers costs more."""
+CHUNK = 16
+"""Texts per task: large enough to amortise pickling, small enough to balance cores."""
+
+_worker_render: Optional[Callable[[str], str]] = None
+
+
+def default_render() -> Callable[[str], str]:
+    """The body renderer's Markdown -> HTML."""
+    from kxsj.render.markdown import BodyRenderer
+
+    renderer = BodyRenderer()
+    return lambda text: renderer.render(text).html
+
+
+def _render_chunk(texts: list[str]) -> list[Optional[str]]:
+    """In a worker: each text's HTML, or None when it raised (the build reports it later, serially)."""
+    global _worker_render
+    if _worker_render is None:
+        _worker_render = default_render()
+    out: list[Optional[str]] = []
+    for text in texts:
+        try:
+            out.append(_worker_render(text))
+        except Exception:  # reported with path:line when the caller renders it again
+            out.append(None)
+    return out
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def render_many(
+    texts: list[str],
+    render: Optional[Callable[[str], str]] = None,
+    workers: Optional[int] = None,
+) -> dict[str, str]:
+    """``{text: html}`` for ``texts``; a text whose rendering raised is left out.
+
+    ``render`` is the in-process renderer (made on first need); ``workers``
+    defaults to the number of usable cores.
+    """
+    workers = workers or cores()
+    unique = list(dict.fromkeys(texts))
+    if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
+        return _render_forked(unique, workers)
+    render = render or default_render()
+    out: dict[str, str] = {}
+    for text in unique:
+        try:
+            out[text] = render(text)
+        except Exception:
+            pass
+    return out
+
+
+def _render_forked(texts: list[str], workers: int) -> dict[str, str]:
+    # Longest first, so no core is left with one big post at the end.
+    order = sorted(texts, key=len, reverse=True)
+    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
+    out: dict[str, str] = {}
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes=min(workers, len(chunks))) as pool:
+        for chunk, results in zip(chunks, pool.imap(_render_chunk, chunks)):
+            for text, html in zip(chunk, results):
+                if html is not None:
+                    out[text] = html
+    return out

@@ -1,0 +1,193 @@
+"""The render cache saves work and never changes what is built.
+
+A build with a warm cache must write exactly the bytes a cold build writes;
+a cache made by another renderer (other options, other code) must not be
+used; a damaged cache file must be ignored, not half-read.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kxsj.build import BuildOptions, build_site
+from kxsj.render import cache as cache_mod
+from kxsj.render.cache import CACHE_DIR, MAGIC, RenderCache, _encode_shard, _source_digest, renderer_key
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def shards(root: Path) -> list[Path]:
+    return sorted((root / CACHE_DIR / "html").rglob("*.bin"))
+
+
+@pytest.fixture
+def site(tmp_site: Path) -> Path:
+    """The bundled archive without search, so Pagefind's own files do not enter the comparison."""
+    with open(tmp_site / "kxsj.yml", "a", encoding="utf-8") as f:
+        f.write("\nsearch: false\n")
+    return tmp_site
+
+
+def build(root: Path, out: str):
+    report = build_site(BuildOptions(root, root / "posts", root / out))
+    assert report.written, [str(d) for d in report.diagnostics]
+    return tree(root / out)
+
+
+# --------------------------------------------------------------------------
+# RenderCache on its own
+
+
+def test_entries_survive_a_new_process_and_other_keys_miss(tmp_path):
+    cache = RenderCache(tmp_path, "key-a")
+    assert cache.get("$x$ 一") is None
+    cache.put("$x$ 一", "<p>one</p>")
+    cache.save()
+
+    again = RenderCache(tmp_path, "key-a")
+    assert again.get("$x$ 一") == "<p>one</p>"
+    assert again.get("$x$ 二") is None
+    assert RenderCache(tmp_path, "key-b").get("$x$ 一") is None
+
+
+def test_renderer_key_changes_with_options_and_code(tmp_path):
+    assert renderer_key({"mathjax": "local"}) == renderer_key({"mathjax": "local"})
+    assert renderer_key({"mathjax": "local"}) != renderer_key({"mathjax": "https://cdn"})
+    assert renderer_key() != renderer_key({"extra": 1})
+
+    package = tmp_path / "kxsj"
+    shutil.copytree(Path(cache_mod.__file__).parents[1], package)
+    before = _source_digest(package)
+    target = package / "render" / "markdown.py"
+    target.write_text(target.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert _source_digest(package) != before
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # truncated
+        lambda data: data[:-1] + bytes([data[-1] ^ 0xFF]),  # one byte flipped
+        lambda data: b"not a cache file",
+        lambda data: MAGIC + b"\0" * 32 + b"payload",  # right magic, wrong digest
+    ],
+    ids=["truncated", "flipped", "foreign", "bad-digest"],
+)
+def test_a_damaged_shard_is_ignored_and_rewritten(tmp_path, damage):
+    cache = RenderCache(tmp_path, "k")
+    cache.put("text", "<p>html</p>")
+    cache.save()
+    (shard,) = list((tmp_path / "k").glob("*.bin"))
+    shard.write_bytes(damage(shard.read_bytes()))
+
+    fresh = RenderCache(tmp_path, "k")
+    assert fresh.get("text") is None
+    fresh.put("text", "<p>html</p>")
+    fresh.save()
+    assert RenderCache(tmp_path, "k").get("text") == "<p>html</p>"
+
+
+def test_a_validly_framed_shard_of_the_wrong_shape_is_ignored(tmp_path):
+    import marshal
+
+    cache = RenderCache(tmp_path, "k")
+    cache.put("text", "<p>html</p>")
+    cache.save()
+    (shard,) = list((tmp_path / "k").glob("*.bin"))
+    payload = marshal.dumps({"not bytes": 1})
+    import hashlib
+
+    shard.write_bytes(MAGIC + hashlib.sha256(payload).digest() + payload)
+    assert RenderCache(tmp_path, "k").get("text") is None
+
+
+def test_unused_entries_are_dropped_and_other_keys_pruned(tmp_path):
+    old = RenderCache(tmp_path, "old")
+    old.put("a", "A")
+    old.save()
+    cache = RenderCache(tmp_path, "new")
+    cache.put("a", "A")
+    cache.put("b", "B")
+    cache.save()
+
+    next_build = RenderCache(tmp_path, "new")
+    assert next_build.get("a") == "A"  # "b" was edited away: never asked for
+    next_build.save()
+    next_build.prune()
+    assert not (tmp_path / "old").exists()
+    assert RenderCache(tmp_path, "new").get("b") is None
+    assert RenderCache(tmp_path, "new").get("a") == "A"
+
+
+# --------------------------------------------------------------------------
+# Through the build
+
+
+def test_warm_build_writes_the_same_bytes_as_a_cold_one(site, monkeypatch):
+    cold = build(site, "cold")
+    assert shards(site), "the cold build should have filled the cache"
+
+    def no_rendering():
+        raise AssertionError("a warm build with nothing changed rendered Markdown")
+
+    monkeypatch.setattr("kxsj.render.parallel.default_render", no_rendering)
+    warm = build(site, "warm")
+    assert warm == cold
+
+
+def test_an_edited_post_is_rendered_again(site):
+    build(site, "public")
+    post = sorted((site / "posts").glob("*.txt"))[0]
+    text = post.read_text(encoding="utf-8")
+    # Every dump entry ends its text with 点击阅读全文; add a sentence before the first one.
+    marker = "点击阅读全文"
+    assert marker in text
+    post.write_text(text.replace(marker, "缓存测试新增的一句。\n\n" + marker, 1), encoding="utf-8")
+    edited = build(site, "public")
+    assert any("缓存测试新增的一句" in v.decode("utf-8", "replace") for v in edited.values())
+    shutil.rmtree(site / CACHE_DIR)
+    assert build(site, "cold") == edited
+
+
+def poison(root: Path) -> int:
+    """Rewrite every cache entry to wrong HTML in a valid shard: what a stale cache would hold."""
+    count = 0
+    for shard in shards(root):
+        entries = cache_mod._decode_shard(shard.read_bytes())
+        assert entries is not None
+        shard.write_bytes(_encode_shard({k: "<p>POISONED</p>" for k in entries}))
+        count += len(entries)
+    return count
+
+
+def test_a_cache_from_another_renderer_is_never_used(site, monkeypatch):
+    cold = build(site, "cold")
+    assert poison(site) > 0
+    # A new renderer option (or version, or code) is a new key: the poisoned entries are not found.
+    real_key = cache_mod.renderer_key
+    monkeypatch.setattr(cache_mod, "renderer_key", lambda options=None: real_key({"changed": True}))
+    rebuilt = build(site, "public")
+    assert not any(b"POISONED" in v for v in rebuilt.values())
+    assert rebuilt == cold
+    assert len(list((site / CACHE_DIR / "html").iterdir())) == 1, "the old key's folder is pruned"
+
+
+def test_corrupt_cache_files_are_ignored_by_the_build(site):
+    cold = build(site, "cold")
+    for shard in shards(site):
+        data = shard.read_bytes()
+        shard.write_bytes(data[:-3] + b"xyz")
+    assert build(site, "public") == cold
+
+
+def test_renderer_sources_follow_the_renderers_imports():
+    from kxsj.render.cache import _PACKAGE_DIR, renderer_sources
+
+    names = {p.relative_to(_PACKAGE_DIR).as_posix() for p in renderer_sources()}
+    assert {"render/markdown.py", "render/math.py", "mathscan.py", "__init__.py"} <= names
+    assert not any(n.startswith(("load/", "serve/", "enrich/")) for n in names), names

@@ -1,0 +1,60 @@
+"""Rendering on several cores gives exactly what one process gives."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from kxsj.render import parallel
+from kxsj.render.parallel import MIN_PARALLEL, can_fork, render_many
+
+
+@pytest.fixture(scope="module")
+def corpus_texts(shared_dir) -> list[str]:
+    texts = []
+    for path in sorted((shared_dir / "corpus" / "md").glob("*.md")):
+        texts.append(path.read_text(encoding="utf-8").split("---\n", 2)[2])
+    assert len(texts) >= MIN_PARALLEL
+    return texts
+
+
+def test_workers_render_what_one_process_renders(corpus_texts):
+    serial = render_many(corpus_texts, workers=1)
+    # The pool itself, even if a server thread of another test makes render_many stay serial.
+    forked = parallel._render_forked(corpus_texts, 2)
+    assert list(forked) != [] and set(forked) == set(corpus_texts)
+    assert forked == serial
+
+
+def test_a_text_that_fails_is_left_out_not_fatal(corpus_texts, monkeypatch):
+    """The build then renders it once more in-process and reports it with path:line."""
+    real = parallel.default_render
+
+    def fragile():
+        render = real()
+
+        def to_html(text: str) -> str:
+            if "BROKEN-POST" in text:
+                raise ValueError("boom")
+            return render(text)
+
+        return to_html
+
+    monkeypatch.setattr(parallel, "default_render", fragile)  # forked workers inherit it
+    texts = corpus_texts[:MIN_PARALLEL] + ["BROKEN-POST $x$"]
+    for out in (render_many(texts, workers=1), parallel._render_forked(texts, 2)):
+        assert "BROKEN-POST $x$" not in out
+        assert set(out) == set(corpus_texts[:MIN_PARALLEL])
+
+
+def test_no_fork_while_other_threads_run():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_fork()
+        assert render_many(["$a$ 与 $b$"] * 3) == {"$a$ 与 $b$": parallel.default_render()("$a$ 与 $b$")}
+    finally:
+        stop.set()
+        thread.join()
