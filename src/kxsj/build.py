@@ -146,7 +146,12 @@ def build_site(
         config = replace(config, search=False)
     progress = _Progress(options.progress, start)
     # 《title》 mentions of archive posts become links in every rendered body.
-    html_of = link_titles(to_html or markdown_renderer(), posts, lambda url: href(config, url))
+    cache = None
+    if to_html is None:  # bodies from ROOT/.kxsj-cache, the rest rendered on every core
+        from kxsj.render.cache import site_renderer
+
+        to_html, cache = site_renderer(options.root, (t for p in posts for t in (p.body, p.excerpt) if t))
+    html_of = link_titles(to_html, posts, lambda url: href(config, url))
     try:
         site = render_site(posts, config, html_of, options.root, progress)
     except jinja2.TemplateError as exc:  # a site's own template is broken
@@ -155,6 +160,9 @@ def build_site(
         return report(len(posts), 0, written=False)
     finally:
         progress.finish()
+    if cache is not None:
+        cache.save()
+        cache.prune()
     diags += site.diagnostics
 
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
