@@ -110,6 +110,11 @@ class Post:
     draft: bool = False
     summary: Optional[str] = None
     title_guessed: bool = False
+    line_map: list[tuple[int, str, int]] = field(default_factory=list)
+    """Where the body's lines were read: ``(body line, path, source line)``
+    anchors, body lines 0-based and ascending; a body line belongs to the last
+    anchor at or before it, counting on from its source line.  Lets
+    ``kxsj check`` point at the file line of a formula (``source_of``)."""
     # Filled by the enrich stage (kxsj.enrich.links / related / reading).
     cites: list[PostRef] = field(default_factory=list)
     """Posts of the archive this post names in 《…》, in order of first mention."""
@@ -122,6 +127,18 @@ class Post:
     chars: int = 0
     """Characters of text (math, markup and spaces left out)."""
     reading_minutes: int = 0
+
+    def source_of(self, body_line: int) -> SourceRef:
+        """``path:line`` in the input of the body's line ``body_line`` (0-based)."""
+        anchor = None
+        for entry in self.line_map:
+            if entry[0] > body_line:
+                break
+            anchor = entry
+        if anchor is None:
+            first = self.source[0] if self.source else SourceRef("", 0)
+            return SourceRef(first.path, first.line)
+        return SourceRef(anchor[1], anchor[2] + body_line - anchor[0])
 
     def to_json(self) -> dict:
         """The shape ``kxsj list --json`` prints."""

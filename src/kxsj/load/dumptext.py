@@ -185,6 +185,33 @@ def block_markdown(block: Block) -> str:
     return paragraph_markdown("\n".join(ln.text for ln in block.lines))
 
 
+def markdown_and_line_map(lines: list[Line]) -> tuple[str, list[tuple[int, int]]]:
+    """``lines_to_markdown`` and, for each line kept, ``(Markdown line, index in lines)``.
+
+    Markdown lines are 0-based; the math lint uses this to name the dump line
+    of a formula.
+    """
+    parts: list[str] = []
+    where: list[tuple[int, int]] = []
+    at = 0  # Markdown line where the block starts
+    index = 0
+    for block in group_blocks(lines):
+        md = block_markdown(block)
+        first = block.lines[0].no
+        for k, ln in enumerate(block.lines):
+            if block.kind == "code":
+                where.append((at + 1 + ln.no - first, index + k))
+            elif block.kind == "caption":
+                if k == 0:
+                    where.append((at + 1, index))
+            else:
+                where.append((at + k, index + k))
+        index += len(block.lines)
+        parts.append(md)
+        at += md.count("\n") + 2
+    return "\n\n".join(parts), where
+
+
 def lines_to_markdown(lines: list[Line]) -> str:
     """A dump entry's body lines -> the Markdown body the renderer gets."""
-    return "\n\n".join(block_markdown(b) for b in group_blocks(lines))
+    return markdown_and_line_map(lines)[0]

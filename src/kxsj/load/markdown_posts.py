@@ -170,10 +170,15 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         except (TypeError, ValueError):
             diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"`id` must be a number, got {meta['id']!r}; ignored"))
 
+    line_map = [(0, tf.shown, body_line)]
     parts = MORE.split(body, maxsplit=1)
     if len(parts) == 2:
         excerpt, has_more = parts[0].rstrip() + "\n", bool(parts[1].strip())
-        body = parts[0].rstrip("\n") + "\n\n" + parts[1].lstrip("\n")
+        head, tail = parts[0].rstrip("\n"), parts[1].lstrip("\n")
+        body = head + "\n\n" + tail
+        # The marker line (and blank lines around it) left the body: re-anchor what follows.
+        skipped = len(parts[1]) - len(tail)
+        line_map.append((head.count("\n") + 2, tf.shown, body_line + parts[0].count("\n") + skipped))
     else:
         excerpt, has_more = auto_excerpt(body)
     summary = meta.get("summary")
@@ -201,4 +206,5 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         author=str(meta["author"]).strip() if meta.get("author") else None,
         draft=draft,
         summary=str(summary) if summary else None,
+        line_map=line_map,
     )

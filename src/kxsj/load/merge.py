@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from kxsj.load.dumps import DumpEntry, Line, looks_like_title, nfkc
-from kxsj.load.dumptext import lines_to_markdown
+from kxsj.load.dumptext import markdown_and_line_map
 from kxsj.load.metadata import MetaEntry, MetaIndex
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
 
@@ -95,6 +95,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
     group.sort(key=lambda r: (r.entry.path, r.entry.start))
     best = max(group, key=lambda r: (sum(len(ln.text) for ln in r.body), r.entry.fmt == "search"))
     body = list(best.body)
+    paths = [best.entry.path] * len(body)
     have = _squash("".join(ln.text for ln in body))
     for r in group:
         if r is best:
@@ -103,6 +104,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
             sq = _squash(ln.text)
             if sq and sq not in have:
                 body.append(ln)
+                paths.append(r.entry.path)
                 have += sq
                 diags.append(Diagnostic(r.entry.path, ln.no, "info", "line missing from the longer copy of this post in another dump; appended to the post"))
     meta = best.meta
@@ -144,7 +146,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
     if len(group) > 1:
         diags.append(Diagnostic(first.entry.path, first.entry.start, "info", f"《{title}》 also appears at {', '.join(str(s) for s in src[1:])}; merged into one post"))
 
-    markdown = lines_to_markdown(body)
+    markdown, where = markdown_and_line_map(body)
     author = next((r.entry.author for r in group if r.entry.author), None)
     return Post(
         title=title,
@@ -161,6 +163,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
         original_url=meta.url if meta else None,
         author=author,
         title_guessed=guessed,
+        line_map=[(md_line, paths[i], body[i].no) for md_line, i in where],
     )
 
 
