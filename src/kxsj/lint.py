@@ -1,0 +1,197 @@
+"""Math lint for ``kxsj check``: formulas MathJax will choke on, with the file line.
+
+A formula with an error is still published as written (MathJax shows it in
+red, the text around it is untouched), so these are warnings: the author
+should look, the build need not stop.  What is checked:
+
+* a ``$`` or ``$$`` that opens no formula (no closing one before a blank
+  line); ``$`` followed by a digit is money, not math, and is left alone;
+* ``{`` / ``}`` that do not pair up inside a formula (``\\{`` and ``\\}`` are
+  literal braces);
+* ``\\begin{…}`` / ``\\end{…}`` that do not pair up, inside a formula or out;
+* ``\\left`` / ``\\right`` that do not pair up inside a formula.
+
+Formulas are found by ``kxsj.mathscan``, the same rules the renderer uses,
+on the post's Markdown body with code masked out.  A listing dump's body is
+the dump text made literal for Markdown (``kxsj.render.md_literal``), so the
+text between formulas is turned back into the dump's own characters first.
+Messages name ``path:line`` of the input file through ``Post.source_of``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator
+
+from kxsj import mathscan
+from kxsj.model import Diagnostic, Post
+from kxsj.render.md_literal import _BACKSLASHED, _ENTITIES
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_LITERAL = re.compile(
+    r"\\([" + re.escape("".join(sorted(_BACKSLASHED))) + r"])|" + "|".join(re.escape(e) for e in _ENTITIES.values())
+)
+_FROM_ENTITY = {e: ch for ch, e in _ENTITIES.items()}
+_ENV = re.compile(r"\\(begin|end)\{([^{}\n]*)\}")
+_LEFT_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])")
+EXCERPT = 40
+
+
+def lint_posts(posts: Iterable[Post]) -> list[Diagnostic]:
+    """Every math problem in every post's body, in post and line order."""
+    out: list[Diagnostic] = []
+    for post in posts:
+        out.extend(lint_post(post))
+    return out
+
+
+def lint_post(post: Post) -> list[Diagnostic]:
+    body = mask_code(post.body)
+    problems: list[tuple[int, str]] = []  # (offset in body, message)
+    pos = 0
+    for span in mathscan.scan(body):
+        problems.extend(_gap_problems(body, pos, span.start, post.kind == "dump"))
+        problems.extend(_formula_problems(body, span))
+        pos = span.end
+    problems.extend(_gap_problems(body, pos, len(body), post.kind == "dump"))
+    out = []
+    for offset, message in problems:
+        where = post.source_of(body.count("\n", 0, offset))
+        out.append(Diagnostic(where.path, where.line, "warning", message))
+    return out
+
+
+def mask_code(text: str) -> str:
+    """``text`` with fenced code blocks and code spans blanked (same length, newlines kept)."""
+    lines = text.split("\n")
+    fence = None
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if fence is None and m:
+            fence = m.group(1)[0] * len(m.group(1))
+            lines[i] = ""
+        elif fence is not None:
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            lines[i] = _NOT_NEWLINE.sub(" ", line)
+    text = "\n".join(lines)
+    if "`" in text:
+        text = _CODE_SPAN.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text)
+    return text
+
+
+def plain_text(markdown: str) -> tuple[str, list[int]]:
+    """Dump Markdown outside formulas -> the dump's characters, and each one's offset in ``markdown``."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    pos = 0
+    for m in _LITERAL.finditer(markdown):
+        for i in range(pos, m.start()):
+            chars.append(markdown[i])
+            offsets.append(i)
+        chars.append(m.group(1) or _FROM_ENTITY[m.group(0)])
+        offsets.append(m.start())
+        pos = m.end()
+    for i in range(pos, len(markdown)):
+        chars.append(markdown[i])
+        offsets.append(i)
+    return "".join(chars), offsets
+
+
+def _show(tex: str) -> str:
+    one_line = " ".join(tex.split())
+    return one_line if len(one_line) <= EXCERPT else one_line[: EXCERPT - 1] + "…"
+
+
+def _gap_problems(body: str, start: int, end: int, dump: bool) -> Iterator[tuple[int, str]]:
+    """Text between formulas: delimiters that opened nothing."""
+    gap = body[start:end]
+    if not any(c in gap for c in "$\\"):
+        return
+    if dump:
+        text, offsets = plain_text(gap)
+    else:
+        text, offsets = gap, list(range(len(gap)))
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            m = _ENV.match(text, i)
+            if m:
+                kind, env = m.groups()
+                if kind == "begin":
+                    yield start + offsets[i], f"`\\begin{{{env}}}` has no matching `\\end{{{env}}}`, so it is not shown as math; close the environment"
+                else:
+                    yield start + offsets[i], f"`\\end{{{env}}}` without a `\\begin{{{env}}}` before it; remove it or add the `\\begin`"
+                i = m.end()
+                continue
+            if dump and text.startswith(("\\(", "\\["), i):
+                closer = ")" if text[i + 1] == "(" else "]"
+                yield start + offsets[i], f"`{text[i:i + 2]}` opens a formula that is never closed with `\\{closer}`; it is shown as plain text"
+            i += 2
+            continue
+        if ch == "$":
+            if text.startswith("$$", i):
+                yield start + offsets[i], "`$$` opens a display formula that is never closed, so it is shown as plain text; add the closing `$$`"
+                i += 2
+                continue
+            if not (i + 1 < len(text) and text[i + 1].isdigit()):  # `$5` is money
+                yield start + offsets[i], "`$` opens no formula (no closing `$` before a blank line), so it is shown as a plain `$`; close the formula, or write `\\$` for a dollar sign"
+        i += 1
+
+
+def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:
+    """Unpaired braces, environments and ``\\left``/``\\right`` inside one formula."""
+    tex = span.tex(body)
+    shown = _show(tex)
+    # Braces, skipping escaped characters (``\{``, ``\}``, ``\\``).
+    depth = 0
+    opened: list[int] = []
+    i = 0
+    while i < len(tex):
+        ch = tex[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            opened.append(i)
+        elif ch == "}":
+            if opened:
+                opened.pop()
+            else:
+                depth += 1
+                if depth == 1:
+                    yield span.start + i, f"formula `{shown}` has a `}}` without a `{{` before it; MathJax shows it as an error"
+        i += 1
+    if opened:
+        n = len(opened)
+        yield span.start + opened[0], f"formula `{shown}` leaves {n} `{{` unclosed; MathJax shows it as an error — add the `}}`"
+
+    clean = re.sub(r"\\\\", "  ", tex)  # ``\\left`` is a line break, then ``left``
+    stack: list[tuple[str, int]] = []
+    for m in _ENV.finditer(clean):
+        kind, env = m.groups()
+        if kind == "begin":
+            stack.append((env, m.start()))
+        elif stack and stack[-1][0] == env:
+            stack.pop()
+        else:
+            want = f"`\\end{{{stack[-1][0]}}}`" if stack else "no `\\end`"
+            yield span.start + m.start(), f"formula `{shown}` has `\\end{{{env}}}` where {want} was due; MathJax shows it as an error"
+            return
+    for env, at in stack:
+        yield span.start + at, f"formula `{shown}` leaves `\\begin{{{env}}}` without `\\end{{{env}}}`; MathJax shows it as an error"
+
+    lefts: list[int] = []
+    for m in _LEFT_RIGHT.finditer(clean):
+        if m.group(1) == "left":
+            lefts.append(m.start())
+        elif lefts:
+            lefts.pop()
+        else:
+            yield span.start + m.start(), f"formula `{shown}` has a `\\right` without a `\\left`; MathJax shows it as an error"
+            return
+    if lefts:
+        yield span.start + lefts[0], f"formula `{shown}` has {len(lefts)} `\\left` without `\\right`; MathJax shows it as an error — add `\\right.` if no bracket is wanted"
