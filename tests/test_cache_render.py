@@ -191,3 +191,43 @@ def test_renderer_sources_follow_the_renderers_imports():
     names = {p.relative_to(_PACKAGE_DIR).as_posix() for p in renderer_sources()}
     assert {"render/markdown.py", "render/math.py", "mathscan.py", "__init__.py"} <= names
     assert not any(n.startswith(("load/", "serve/", "enrich/")) for n in names), names
+
+
+# --------------------------------------------------------------------------
+# Build stamp: a build with nothing changed replays the last one
+
+
+def test_unchanged_build_is_skipped_and_any_change_rebuilds(site, monkeypatch):
+    first = build(site, "public")
+    calls = []
+    import kxsj.render.pages as pages
+
+    real = pages.render_site
+    monkeypatch.setattr(pages, "render_site", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    assert build(site, "public") == first
+    assert calls == [], "nothing changed: the pages should not be rendered again"
+
+    post = sorted((site / "posts").glob("*.txt"))[0]
+    original = post.read_bytes()
+    post.write_bytes(original.replace("点击阅读全文".encode(), "改动。\n\n点击阅读全文".encode(), 1))
+    changed = build(site, "public")
+    assert calls == [1] and changed != first
+
+    post.write_bytes(original)  # back to the first inputs: a rebuild gives the first output again
+    assert build(site, "public") == first and calls == [1, 1]
+
+    (site / "public" / "index.html").write_text("tampered", encoding="utf-8")
+    assert build(site, "public") == first and len(calls) == 3, "a changed output folder is rebuilt"
+
+    (site / "kxsj.yml").write_text((site / "kxsj.yml").read_text(encoding="utf-8") + "\npage_size: 3\n", encoding="utf-8")
+    assert build(site, "public") != first and len(calls) == 4
+
+
+def test_skipped_build_reports_the_same_diagnostics(site):
+    (site / "posts" / "broken.md").write_text("---\ntitle: [unclosed\n---\n正文\n", encoding="utf-8")
+    opts = BuildOptions(site, site / "posts", site / "public")
+    first = build_site(opts)
+    again = build_site(opts)
+    assert first.diagnostics and [str(d) for d in again.diagnostics] == [str(d) for d in first.diagnostics]
+    assert (again.posts, again.pages, again.ok, again.written) == (first.posts, first.pages, first.ok, first.written)

@@ -45,9 +45,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _LIBRARIES = ("markdown", "pymdown-extensions", "pygments")
 
 
-def _library_versions() -> list[str]:
+def _library_versions(names: Iterable[str] = _LIBRARIES) -> list[str]:
     out = []
-    for name in _LIBRARIES:
+    for name in names:
         try:
             out.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
@@ -313,3 +313,133 @@ def site_renderer(root: Path, texts: Iterable[str]) -> tuple[Callable[[str], str
         return one[0](text)
 
     return cached_renderer(cache, texts, render_many, render_one), cache
+
+
+# --------------------------------------------------------------------------
+# Build stamp: nothing changed -> nothing to do
+
+
+STAMP_VERSION = 1
+_STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
+
+
+def _package_digest(package_dir: Path = _PACKAGE_DIR) -> str:
+    """Every ``.py`` of kxsj: any code change may change any page, so it means a full build."""
+    h = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        h.update(path.relative_to(package_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _tree_entries(folder: Path, content: bool) -> Iterable[str]:
+    """One line per file below ``folder``: its path and its content hash (or size and mtime)."""
+    if folder.is_file():
+        with open(folder, "rb") as f:
+            yield f"{folder} {hashlib.sha256(f.read()).hexdigest()}"
+        return
+    if not folder.is_dir():
+        yield f"{folder}: none"
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if content:
+                with open(path, "rb") as f:
+                    yield f"{path} {hashlib.sha256(f.read()).hexdigest()}"
+            else:
+                st = os.stat(path)
+                yield f"{path} {st.st_size} {st.st_mtime_ns}"
+
+
+def inputs_digest(sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object]) -> str:
+    """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
+
+    ``settings`` are the build's options (base URL, drafts, strict, output
+    folder, search tool found or not); kxsj's code and library versions are
+    always in.
+    """
+    h = hashlib.sha256()
+    for line in (
+        f"stamp={STAMP_VERSION}",
+        f"python={sys.version_info[:3]}",
+        *_library_versions(_STAMP_LIBRARIES),
+        f"code={_package_digest()}",
+        *(f"setting:{k}={v!r}" for k, v in sorted(settings.items())),
+    ):
+        h.update(line.encode() + b"\n")
+    for folder in sources:
+        for line in _tree_entries(Path(folder), content=True):
+            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
+    for folder in assets:
+        for line in _tree_entries(Path(folder), content=False):
+            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
+    return h.hexdigest()
+
+
+def output_manifest(out_dir: Path) -> list[str]:
+    """The output as it is on disk: every file's path, size and mtime (any touch changes it)."""
+    return list(_tree_entries(Path(out_dir), content=False))
+
+
+class BuildStamp:
+    """``ROOT/.kxsj-cache/build-<out>.json``: the inputs digest, the output manifest and the report of the last build.
+
+    A build whose inputs digest matches, into an output folder that is
+    file for file as that build left it, would write the same bytes again;
+    it replays the saved report (diagnostics included) instead.
+    """
+
+    def __init__(self, root: Path, out_dir: Path):
+        name = hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:16]
+        self.path = Path(root) / CACHE_DIR / f"build-{name}.json"
+
+    def load(self, digest: str, out_dir: Path) -> Optional[dict]:
+        """The saved report when nothing changed since it was made, else None."""
+        import json
+
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            if saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
+                return None
+            return saved["report"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, digest: str, out_dir: Path, report: dict) -> None:
+        import json
+
+        data = {"digest": digest, "manifest": output_manifest(out_dir), "report": report}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass
+
+    def forget(self) -> None:
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+
+def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool, strict: bool) -> tuple[BuildStamp, str]:
+    """The stamp for a build of ``root`` into ``out_dir`` and the digest of its inputs now."""
+    from kxsj.assets import asset_dirs
+    from kxsj.config import CONFIG_NAME
+
+    pagefind = None
+    if config.search:
+        from kxsj.write.search import find_pagefind
+
+        pagefind = str(find_pagefind())
+    settings = {
+        "base_url": config.base_url,
+        "drafts": drafts,
+        "strict": strict,
+        "out": str(Path(out_dir).resolve()),
+        "pagefind": pagefind,
+    }
+    sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
+    digest = inputs_digest(sources, asset_dirs("static", root), settings)
+    return BuildStamp(root, out_dir), digest
