@@ -137,6 +137,15 @@ def build_site(
     if problem:  # before any work: a wrong --out is the commonest mistake
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
         return report(0, 0, written=False)
+    stamp = None
+    if posts is None and to_html is None:  # from files: nothing changed since the last build -> nothing to do
+        from kxsj.render.cache import build_stamp
+
+        stamp, digest = build_stamp(options.root, options.posts_dir, options.out_dir, config, options.drafts, options.strict)
+        saved = stamp.load(digest, options.out_dir)
+        if saved is not None:
+            diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
+            return report(saved["posts"], saved["pages"], written=True)
     if posts is None:
         posts, load_diags = load_site_posts(options, config)
         diags += load_diags
@@ -181,4 +190,8 @@ def build_site(
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
         return report(site.posts, len(site.pages), written=False)
-    return report(site.posts, len(site.pages), written=not failing)
+    final = report(site.posts, len(site.pages), written=not failing)
+    if stamp is not None and final.written:
+        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
+        stamp.save(digest, options.out_dir, saved)
+    return final
