@@ -32,6 +32,7 @@ import yaml
 
 from kxsj.load.dumptext import formula_open
 from kxsj.load.files import TextFile
+from kxsj.load.links import original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
 from kxsj.yamltext import error_line, key_lines, parse_yaml
 
@@ -202,7 +203,7 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         tags=tags,
         categories=cats,
         original_id=original_id,
-        original_url=str(meta["url"]).strip() if meta.get("url") else None,
+        original_url=original_url(meta.get("url"), tf.shown, line_of("url"), diags),
         author=str(meta["author"]).strip() if meta.get("author") else None,
         draft=draft,
         summary=str(summary) if summary else None,

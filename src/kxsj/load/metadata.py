@@ -27,6 +27,7 @@ import yaml
 
 from kxsj.load.dumps import MONTHS, DumpEntry, nfkc
 from kxsj.load.files import read_text_file
+from kxsj.load.links import original_url
 from kxsj.model import Diagnostic
 from kxsj.yamltext import error_line, parse_yaml
 
@@ -129,7 +130,7 @@ def load_metadata(path: Path, diags: list[Diagnostic]) -> list[MetaEntry]:
                 diags.append(Diagnostic(where, line, "error", f"`month_day` must look like \"15 Nov\", got {md!r}"))
         if e.date and e.month_day and (e.date.month, e.date.day) != e.month_day:
             diags.append(Diagnostic(where, line, "warning", f"`date` {e.date} and `month_day` {md!r} disagree; the date wins"))
-        e.url = str(item["url"]).strip() if item.get("url") else None
+        e.url = original_url(item.get("url"), where, line, diags)
         cats = item.get("categories", item.get("category"))
         e.categories = _str_list(cats, "categories", where, line, diags)
         e.tags = _str_list(item.get("tags"), "tags", where, line, diags)
