@@ -128,7 +128,14 @@ def serve(
     """
     site = PreviewSite(Path(root), Path(posts_dir), drafts=drafts)
     preview = _Preview(site)
-    first = site.build()
+    # Watch before the first build: a save during it is rebuilt right after.
+    watcher = watch_site(site.root, site.posts_dir, preview.relevant, preview.batcher)
+    try:
+        first = site.build()
+    except KeyboardInterrupt:
+        watcher.stop()
+        _say("stopped")
+        return 0
     # The archive in memory is hundreds of thousands of long-lived objects;
     # without this every full garbage collection walks them all, mid-rebuild.
     gc.freeze()
@@ -139,19 +146,19 @@ def serve(
     handler = make_handler(lambda: site.pages, site.static_dirs, preview.hub, preview.status)
     server, problem = bind(host, port, handler)
     if server is None:
+        watcher.stop()
         print(f"kxsj serve: {problem}", file=sys.stderr, flush=True)
         return 1
     bound = server.server_address[1]
     if port and bound != port:
         _say(f"port {port} is in use; serving on port {bound} instead")
-    shown_host = f"[{host}]" if ":" in host else host
-    _say(f"serving http://{shown_host}:{bound}/ (drafts {'shown' if drafts else 'hidden'}; Ctrl-C to stop)")
 
-    watcher = watch_site(site.root, site.posts_dir, preview.relevant, preview.batcher)
     builder = threading.Thread(target=preview.run_builder, name="kxsj-builder", daemon=True)
     http_thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="kxsj-http", daemon=True)
     builder.start()
     http_thread.start()
+    shown_host = f"[{host}]" if ":" in host else host
+    _say(f"serving http://{shown_host}:{bound}/ (drafts {'shown' if drafts else 'hidden'}; Ctrl-C to stop)")
 
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
