@@ -333,6 +333,21 @@ def test_broken_front_matter_keeps_last_good_page_and_reports(tmp_site, start_se
     assert server.status()["problems"] == []
 
 
+def test_unbalanced_math_is_reported_and_last_good_page_stays(tmp_site, start_server):
+    pytest.importorskip("kxsj.lint", reason="the lint (kxsj check) finds unbalanced math")
+    post = tmp_site / "posts" / "doomed.md"
+    post.write_text(TAGGED.replace("很快", "公式 $x^{2}$ 之后很快"), encoding="utf-8")
+    server = start_server(tmp_site)
+    post.write_text(TAGGED.replace("很快", "公式 $\\frac{1}{2$ 之后很快"), encoding="utf-8")
+    server.wait_until(lambda: server.status()["problems"], what="the math problem to be reported")
+    problem = server.status()["problems"][0]
+    assert problem["path"].endswith("doomed.md") and problem["line"] >= 1
+    assert "x^{2}" in server.get("/posts/doomed-post/")[1]  # the last good version stays
+    post.write_text(TAGGED.replace("很快", "公式 $\\frac{1}{2}$ 之后很快"), encoding="utf-8")
+    server.wait_until(lambda: "\\frac{1}{2}" in server.get("/posts/doomed-post/")[1], what="the fixed formula")
+    assert server.status()["problems"] == []
+
+
 def test_build_output_has_no_live_reload_script(tmp_site, run_kxsj, start_server):
     result = run_kxsj("build", "--root", tmp_site, "--out", tmp_site / "public")
     assert result.returncode == 0, result.stderr

@@ -4,8 +4,9 @@ Three memos, one per expensive stage of the build:
 
 * ``FileMemo``: the parse of each file in ``posts/`` (and ``meta.yml``), reused
   while the file's size and mtime are unchanged.  A save that *adds* errors
-  (broken YAML) keeps the last good parse in the site, so the preview never
-  loses a post to a half-typed front matter; the new errors are still reported.
+  (broken YAML, or unbalanced math the lint finds) keeps the last good parse
+  in the site, so the preview never loses a post to a half-typed front
+  matter or formula; the new errors are still reported.
 * ``HtmlMemo``: Markdown -> HTML by text, so only an edited body is rendered.
 * ``PageMemo``: page content by (template, context), so only the pages whose
   data changed go through Jinja (the post, its neighbours, the lists showing it).
@@ -59,7 +60,9 @@ class FileMemo:
     no longer saw (deleted, renamed) are forgotten, so they leave the site.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, check: Optional[Callable[[Any], list[Diagnostic]]] = None) -> None:
+        self.check = check
+        """More diagnostics for a fresh parse (the lint); each counts as an error when choosing the version to keep."""
         self._files: dict[str, _Parsed] = {}
         self._seen: set[str] = set()
         self.parsed = 0
@@ -89,6 +92,10 @@ class FileMemo:
             new_diags: list[Diagnostic] = []
             result = parse_file(path, new_diags)
             errors = _errors(new_diags)
+            if self.check is not None and result is not None:
+                found = self.check(result)
+                new_diags += found
+                errors += len(found)  # a lint finding is a reason to keep the last good version too
             if kept is not None and kept.result is not None and errors > kept.errors:
                 # The save broke the file: keep serving the last good version.
                 note = Diagnostic(new_diags[0].path if new_diags else str(path), 0, "info",

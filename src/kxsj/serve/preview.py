@@ -47,7 +47,7 @@ class Rebuild:
     full: bool
     """All pages must reload (template, static or config change)."""
     problems: list[Diagnostic] = field(default_factory=list)
-    """Errors to show over the page: in the files saved this session, and in templates or config."""
+    """To show over the page: errors and lint findings in the files saved this session, errors in templates or config."""
 
 
 def _abs(path) -> Path:
@@ -66,7 +66,7 @@ class PreviewSite:
         self.posts_dir = _abs(posts_dir)
         # out_dir is never written: the preview serves from memory.
         self.options = BuildOptions(root=self.root, posts_dir=self.posts_dir, out_dir=self.root / "public", drafts=drafts)
-        self.files = FileMemo()
+        self.files = FileMemo(check=self._lint_markdown)
         self.markdown = HtmlMemo()
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
@@ -81,6 +81,7 @@ class PreviewSite:
         self.problems: dict[str, list[Diagnostic]] = {}
         """Errors per file saved this session (and templates/config), for the overlay."""
         self.builds = 0
+        self._linted: set[Diagnostic] = set()
 
     # -- what a change touches ------------------------------------------------
 
@@ -118,6 +119,7 @@ class PreviewSite:
         if self._to_html is None:
             self._to_html = self.markdown.wrap(markdown_renderer())
         self.files.forget(changed)
+        self._linted: set[Diagnostic] = set()
         config = self.config
         diags = list(self._config_diags)
 
@@ -125,9 +127,9 @@ class PreviewSite:
         posts, load_diags = load_site_posts(self.options, config, parse=self.files)
         self.files.finish()
         diags += load_diags
-        if changed:
+        if changed:  # dumps are linted once merged; Markdown posts by the file memo
             shown = {display_path(c) for c in changed}
-            diags += self._lint([p for p in posts if any(s.path in shown for s in p.source)])
+            diags += self._lint([p for p in posts if p.kind != "markdown" and any(s.path in shown for s in p.source)])
         posts = self._same_objects(posts)
         self._reset_memos_for(posts)
 
@@ -200,6 +202,9 @@ class PreviewSite:
             self.linked.clear()
             self._titles_key = titles
 
+    def _lint_markdown(self, parsed) -> list[Diagnostic]:
+        return self._lint([parsed]) if isinstance(parsed, Post) else []
+
     def _lint(self, posts: list[Post]) -> list[Diagnostic]:
         """``kxsj check``'s lint on the posts just saved, when kxsj has one."""
         if not posts:
@@ -208,13 +213,15 @@ class PreviewSite:
             from kxsj.lint import lint_posts
         except ImportError:
             return []
-        return list(lint_posts(posts))
+        found = list(lint_posts(posts))
+        self._linted.update(found)
+        return found
 
     def _note_problems(self, changed: set[Path], diags: list[Diagnostic], site_errors: list[Diagnostic]) -> None:
         for path in changed:
             self.problems.pop(str(path), None)
         for d in diags:
-            if d.level == "error" and _abs(d.path) in changed:
+            if (d.level == "error" or d in self._linted) and _abs(d.path) in changed:
                 self.problems.setdefault(str(_abs(d.path)), []).append(d)
         self.problems.pop("", None)
         if site_errors:
