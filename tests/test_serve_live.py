@@ -348,6 +348,21 @@ def test_unbalanced_math_is_reported_and_last_good_page_stays(tmp_site, start_se
     assert server.status()["problems"] == []
 
 
+def test_template_change_rebuilds_pages_and_a_broken_template_keeps_the_last_good(tmp_site, start_server):
+    own = tmp_site / "templates"
+    own.mkdir()
+    (own / "404.html").write_text("<!doctype html><html><body><p>旧的找不到页</p></body></html>\n", encoding="utf-8")
+    server = start_server(tmp_site)
+    assert "旧的找不到页" in server.get("/no-such-page/")[1]
+    (own / "404.html").write_text("<!doctype html><html><body><p>{% if %}</p></body></html>\n", encoding="utf-8")
+    server.wait_until(lambda: server.status()["problems"], what="the template error")
+    assert "template error" in server.status()["problems"][0]["message"]
+    assert "旧的找不到页" in server.get("/no-such-page/")[1]
+    (own / "404.html").write_text("<!doctype html><html><body><p>新的找不到页</p></body></html>\n", encoding="utf-8")
+    server.wait_until(lambda: "新的找不到页" in server.get("/no-such-page/")[1], what="the new template")
+    assert server.status()["problems"] == []
+
+
 def test_build_output_has_no_live_reload_script(tmp_site, run_kxsj, start_server):
     result = run_kxsj("build", "--root", tmp_site, "--out", tmp_site / "public")
     assert result.returncode == 0, result.stderr
