@@ -273,11 +273,11 @@ class Tool:
     env: dict | None = None
 
 
-def tools(base: Path, wanted: list[str], n: int) -> list[Tool]:
+def tools(base: Path, wanted: list[str], n: int, kxsj_src: Path = REPO / "src") -> list[Tool]:
     post = f"{100000 + n // 2}.md"
     found = []
     if "kxsj" in wanted:
-        env = dict(os.environ, PYTHONPATH=str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(os.environ, PYTHONPATH=str(kxsj_src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         found.append(
             Tool(
                 "kxsj",
@@ -463,6 +463,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", default="kxsj,hugo,pelican", help="comma-separated (default: kxsj,hugo,pelican)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated subset of cold,warm,edit")
     parser.add_argument("--json", type=Path, help="also write the raw runs to this file")
+    parser.add_argument(
+        "--kxsj-src",
+        type=Path,
+        default=REPO / "src",
+        help="the src/ folder of the kxsj to measure (default: this tree's), e.g. an older commit's for before/after",
+    )
     args = parser.parse_args(argv)
     repeat = 1 if args.quick else max(1, args.repeat)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -474,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         base = prepare(n, sources)
         all_results[n] = {}
-        for tool in tools(base, wanted, n):
+        for tool in tools(base, wanted, n, args.kxsj_src.resolve()):
             print(f"{n} posts: {tool.name} …", file=sys.stderr, flush=True)
             all_results[n][tool.name] = bench_tool(tool, base / tool.name, repeat, scenarios)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of {repeat} run(s) each")
