@@ -110,9 +110,15 @@ def wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
 
 
 def interrupt_build(root: Path, sig: int, during: str) -> subprocess.CompletedProcess:
-    """Start ``kxsj build`` in ``root``; send ``sig`` while it renders or while it writes."""
+    """Start ``kxsj build`` in ``root``; send ``sig`` while it renders or while it writes.
+
+    The build runs in its own process group: Ctrl-C (SIGINT) goes to the whole
+    group, as a terminal sends it; SIGTERM and SIGKILL go to the build's
+    process only, as ``kill PID`` does.  Afterwards no process of the group
+    (render workers included) may be left running.
+    """
     proc = subprocess.Popen(kxsj_command("build"), cwd=root, env=kxsj_env(), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         if during == "write":
             wait_for(lambda: any(n.startswith(".public.tmp-") for n in os.listdir(root)), proc)
@@ -120,13 +126,30 @@ def interrupt_build(root: Path, sig: int, during: str) -> subprocess.CompletedPr
         else:
             time.sleep(1.5)  # loading and rendering 1,000 posts takes several seconds
         assert proc.poll() is None, "the build ended before it could be interrupted"
-        proc.send_signal(sig)
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=120)
+        assert group_ends(proc.pid), "a process of the interrupted build is still running"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def group_ends(pgid: int, timeout: float = 15.0) -> bool:
+    """Whether every process of the group has ended within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    os.killpg(pgid, signal.SIGKILL)  # do not leave them behind for the next test
+    return False
 
 
 def snapshot_around(root: Path) -> tuple[dict, list[str]]:
