@@ -10,6 +10,7 @@ good build made.  Ctrl-C (or SIGTERM) stops all three and exits 0.
 
 from __future__ import annotations
 
+import collections
 import errno
 import gc
 import signal
@@ -21,6 +22,7 @@ from typing import Optional
 from kxsj.model import Diagnostic
 from kxsj.serve.http import LiveHub, PreviewServer, make_handler
 from kxsj.serve.preview import PreviewSite, Rebuild
+from kxsj.serve.search import BackgroundSearch
 from kxsj.serve.watch import ChangeBatcher, is_temp_file, watch_site
 
 __all__ = ["serve", "PreviewSite", "Rebuild"]
@@ -59,6 +61,12 @@ class _Preview:
         self.stop = threading.Event()
         self.rebuilds = 0
         self.last: Optional[Rebuild] = None
+        self.search: Optional[BackgroundSearch] = None
+
+    def files(self):
+        """What the server answers from: the pages, then the search index."""
+        extra = self.search.files if self.search else {}
+        return collections.ChainMap(self.site.pages, extra)
 
     def status(self) -> dict:
         last = self.last
@@ -68,6 +76,7 @@ class _Preview:
             "posts": last.posts if last else 0,
             "pages": last.pages if last else 0,
             "streams": self.hub.streams,
+            "search_indexes": self.search.runs if self.search else 0,
             "problems": [_diag_dict(d) for d in self.site.overlay()],
         }
 
@@ -92,6 +101,8 @@ class _Preview:
         return Path(d.path).resolve() in changed or not d.path.endswith((".md", ".txt", ".markdown", ".yml"))
 
     def announce(self, result: Rebuild) -> None:
+        if self.search is not None and (result.full or result.changed_pages):
+            self.search.update(self.site.pages)
         self.hub.publish("problems", [_diag_dict(d) for d in result.problems], sticky=True)
         if result.full or result.changed_pages:
             self.hub.publish("reload", {"all": result.full, "pages": result.changed_pages})
@@ -141,9 +152,11 @@ def serve(
     gc.freeze()
     preview.last = first
     preview.report(first, set())
+    if site.config is not None and site.config.search:
+        preview.search = BackgroundSearch(site.config)
     preview.announce(first)
 
-    handler = make_handler(lambda: site.pages, site.static_dirs, preview.hub, preview.status)
+    handler = make_handler(preview.files, site.static_dirs, preview.hub, preview.status)
     server, problem = bind(host, port, handler)
     if server is None:
         watcher.stop()
@@ -176,6 +189,8 @@ def serve(
         server.server_close()
         builder.join(timeout=5)
         http_thread.join(timeout=5)
+        if preview.search is not None:
+            preview.search.join(timeout=5)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
     _say("stopped")
