@@ -191,3 +191,18 @@ def test_no_dialog_fires_in_the_browser(hostile_site, serve_dir, page, path):
     assert dialogs == []
     assert page.locator("script:not([src])", has_text="alert").count() == 0
     assert [e for e in page.kxsj_errors if "alert" in e] == []
+
+
+def test_control_characters_in_a_post_do_not_break_the_feed(tmp_path, run_kxsj):
+    """Scraped text can hold a stray backspace (the corpus does); XML cannot."""
+    import xml.etree.ElementTree as ET
+
+    posts = tmp_path / "site" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "a.md").write_text("---\ntitle: 退格标题\ndate: 2024-01-01\n---\n正文\x08里有退格\x0c。\n", encoding="utf-8")
+    proc = run_kxsj("build", "--root", tmp_path / "site")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    feed = ET.parse(tmp_path / "site" / "public" / "feed.xml").getroot()
+    text = ET.tostring(feed, encoding="unicode")
+    assert "退格标题" in text and "里有退格" in text
+    ET.parse(tmp_path / "site" / "public" / "sitemap.xml")

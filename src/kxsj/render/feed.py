@@ -11,6 +11,8 @@ readers resolve the body's relative links against the post's address.
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 import jinja2
@@ -37,6 +39,17 @@ def atom_id(config: Config, path: str) -> str:
     return "tag:kxsj,2024:" + quote_path(path)
 
 
+# XML 1.0 forbids these characters outright (even escaped); a scraped post
+# can hold one (the corpus has a stray backspace), and one would make the
+# whole feed unreadable to every feed reader.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", text)
+
+
 def render_feed(env: jinja2.Environment, config: Config, posts: list["RenderedPost"]) -> bytes:
     """``posts`` newest first; the feed keeps the ``config.feed_size`` newest dated ones."""
     entries = [rp for rp in posts if rp.post.date.known][: config.feed_size]
@@ -47,4 +60,4 @@ def render_feed(env: jinja2.Environment, config: Config, posts: list["RenderedPo
         atom_date=atom_date,
         atom_id=lambda path: atom_id(config, path),
     )
-    return xml.encode("utf-8")
+    return xml_safe(xml).encode("utf-8")

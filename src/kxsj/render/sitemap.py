@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from kxsj.config import Config
+from kxsj.render.feed import xml_safe
 
 if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
     from kxsj.render.pages import RenderedPost
@@ -23,7 +24,7 @@ def render_sitemap(
     """One ``<url>`` per page; post pages with a known date carry ``<lastmod>``."""
     lastmod = {rp.path: rp.post.date.iso() for rp in posts if rp.post.date.known}
     urls = [(path, lastmod.get(path)) for path in html_paths]
-    return env.get_template("sitemap.xml").render(urls=urls).encode("utf-8")
+    return xml_safe(env.get_template("sitemap.xml").render(urls=urls)).encode("utf-8")
 
 
 def render_robots(env: jinja2.Environment) -> bytes:
