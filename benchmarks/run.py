@@ -283,7 +283,7 @@ def tools(base: Path, wanted: list[str], n: int, kxsj_src: Path = REPO / "src") 
                 "kxsj",
                 [sys.executable, "-m", "kxsj", "--root", str(base / "kxsj"), "build"],
                 f"posts/{post}",
-                ("public", ".kxsj-cache"),
+                ("public",),
                 env,
             )
         )

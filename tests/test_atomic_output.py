@@ -24,8 +24,6 @@ import pytest
 from kxsj.write.output import MARKER, clean_stale, write_output
 
 POSTS = 1000
-BUILD_CACHE = ".kxsj-cache"
-"""The render cache in the site root: the one thing besides the output a build may write."""
 
 
 def tree_digest(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -153,8 +151,8 @@ def group_ends(pgid: int, timeout: float = 15.0) -> bool:
 
 
 def snapshot_around(root: Path) -> tuple[dict, list[str]]:
-    """Everything the build may not touch: the site root minus ``public/`` (and the render cache), and the root's parent."""
-    return tree_digest(root, skip=("public", BUILD_CACHE)), sorted(os.listdir(root.parent))
+    """Everything the build may not touch: the site root minus ``public/`` (which holds the render cache too), and the root's parent."""
+    return tree_digest(root, skip=("public",)), sorted(os.listdir(root.parent))
 
 
 @pytest.mark.slow
@@ -181,7 +179,7 @@ def test_sigkill_mid_write_keeps_previous_output_and_next_build_cleans_up(big_si
     assert done.returncode == -signal.SIGKILL
     assert tree_digest(big_site / "public") == public_before
     # Only the temporary folder was added beside the output.
-    around = {k: v for k, v in tree_digest(big_site, skip=("public", BUILD_CACHE)).items() if not k.startswith(".public.tmp-")}
+    around = {k: v for k, v in tree_digest(big_site, skip=("public",)).items() if not k.startswith(".public.tmp-")}
     assert around == around_before[0]
     stale = leftovers(big_site)
     assert stale and all(n.startswith(".public.tmp-") for n in stale)  # SIGKILL cannot clean up

@@ -18,11 +18,17 @@ from kxsj.render.cache import CACHE_DIR, MAGIC, RenderCache, _encode_shard, _sou
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The site as published: every file but the render cache the output carries."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.relative_to(folder).parts[0] != CACHE_DIR
+    }
 
 
-def shards(root: Path) -> list[Path]:
-    return sorted((root / CACHE_DIR / "html").rglob("*.bin"))
+def shards(root: Path, out: str = "public") -> list[Path]:
+    """The render cache's shard files: inside the output folder, never beside it."""
+    return sorted((root / out / CACHE_DIR / "html").rglob("*.bin"))
 
 
 @pytest.fixture
@@ -128,15 +134,23 @@ def test_unused_entries_are_dropped_and_other_keys_pruned(tmp_path):
 # Through the build
 
 
+def force_rebuild(root: Path, out: str = "public") -> None:
+    """Touch the output so the build stamp cannot skip the next build (the cache stays)."""
+    (root / out / "index.html").unlink()
+
+
 def test_warm_build_writes_the_same_bytes_as_a_cold_one(site, monkeypatch):
     cold = build(site, "cold")
-    assert shards(site), "the cold build should have filled the cache"
+    build(site, "public")
+    assert shards(site), "the build should have filled the cache inside its output"
+    assert not (site / CACHE_DIR).exists(), "nothing is written outside the output folder"
 
     def no_rendering():
         raise AssertionError("a warm build with nothing changed rendered Markdown")
 
     monkeypatch.setattr("kxsj.render.parallel.default_render", no_rendering)
-    warm = build(site, "warm")
+    force_rebuild(site)
+    warm = build(site, "public")
     assert warm == cold
 
 
@@ -150,7 +164,7 @@ def test_an_edited_post_is_rendered_again(site):
     post.write_text(text.replace(marker, "缓存测试新增的一句。\n\n" + marker, 1), encoding="utf-8")
     edited = build(site, "public")
     assert any("缓存测试新增的一句" in v.decode("utf-8", "replace") for v in edited.values())
-    shutil.rmtree(site / CACHE_DIR)
+    shutil.rmtree(site / "public" / CACHE_DIR)
     assert build(site, "cold") == edited
 
 
@@ -167,21 +181,26 @@ def poison(root: Path) -> int:
 
 def test_a_cache_from_another_renderer_is_never_used(site, monkeypatch):
     cold = build(site, "cold")
+    build(site, "public")
     assert poison(site) > 0
     # A new renderer option (or version, or code) is a new key: the poisoned entries are not found.
     real_key = cache_mod.renderer_key
     monkeypatch.setattr(cache_mod, "renderer_key", lambda options=None: real_key({"changed": True}))
+    force_rebuild(site)
     rebuilt = build(site, "public")
     assert not any(b"POISONED" in v for v in rebuilt.values())
     assert rebuilt == cold
-    assert len(list((site / CACHE_DIR / "html").iterdir())) == 1, "the old key's folder is pruned"
+    assert len(list((site / "public" / CACHE_DIR / "html").iterdir())) == 1, "the old key's entries are not carried over"
 
 
 def test_corrupt_cache_files_are_ignored_by_the_build(site):
     cold = build(site, "cold")
+    build(site, "public")
+    assert shards(site)
     for shard in shards(site):
         data = shard.read_bytes()
         shard.write_bytes(data[:-3] + b"xyz")
+    force_rebuild(site)
     assert build(site, "public") == cold
 
 

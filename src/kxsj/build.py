@@ -102,6 +102,17 @@ def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[
     return enrich(posts, config, diags), diags
 
 
+def _finish_output(folder: Path, cache, indexer, diags: list[Diagnostic]) -> None:
+    """Last steps inside the new output before it is swapped in: the render
+    cache travels with the output, and the search index is built over it."""
+    if cache is not None:
+        from kxsj.render.cache import cache_home
+
+        cache.save_into(cache_home(folder))
+    if indexer is not None:
+        diags.extend(indexer(folder))
+
+
 def build_site(
     options: BuildOptions,
     to_html: Optional[Callable[[str], str]] = None,
@@ -156,10 +167,10 @@ def build_site(
     progress = _Progress(options.progress, start)
     # 《title》 mentions of archive posts become links in every rendered body.
     cache = None
-    if to_html is None:  # bodies from ROOT/.kxsj-cache, the rest rendered on every core
+    if to_html is None:  # bodies from the output's .kxsj-cache, the rest rendered on every core
         from kxsj.render.cache import site_renderer
 
-        to_html, cache = site_renderer(options.root, (t for p in posts for t in (p.body, p.excerpt) if t))
+        to_html, cache = site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t))
     html_of = link_titles(to_html, posts, lambda url: href(config, url))
     try:
         site = render_site(posts, config, html_of, options.root, progress)
@@ -169,9 +180,6 @@ def build_site(
         return report(len(posts), 0, written=False)
     finally:
         progress.finish()
-    if cache is not None:
-        cache.save()
-        cache.prune()
     diags += site.diagnostics
 
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
@@ -185,7 +193,7 @@ def build_site(
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=(lambda folder: diags.extend(indexer(folder))) if indexer else None,
+            finish=lambda folder: _finish_output(folder, cache, indexer, diags),
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))

@@ -2,9 +2,12 @@
 
 Rendering Markdown is most of a build's work (Python-Markdown with the math,
 code and CJK extensions costs milliseconds a post), and between two builds
-almost every body is unchanged.  So each result is stored under
-``ROOT/.kxsj-cache/html/<renderer key>/`` and the next build looks it up by
-a hash of the Markdown text instead of rendering it again.
+almost every body is unchanged.  So each result is stored in the output
+folder, under ``OUT/.kxsj-cache/html/<renderer key>/``, and the next build
+looks it up by a hash of the Markdown text instead of rendering it again.
+The cache lives inside the output so that a build writes nothing outside
+its output folder: it is read from the current output and written into the
+new one before the swap (``RenderCache.save_into``).
 
 Why a stale entry can never be served:
 
@@ -13,7 +16,7 @@ Why a stale entry can never be served:
   the renderer and every kxsj module it imports (``renderer_sources``), the versions of Python,
   Markdown, pymdown-extensions and Pygments, and any renderer options the
   caller names.  Changing any of them gives other keys (and another folder),
-  so old entries are simply never found; ``prune`` deletes the old folders.
+  so old entries are simply never found, and are not carried into the next output.
 * Entries live in 256 shard files (by the first byte of their key), each
   written whole to a temporary file and renamed into place, so a crash
   leaves the old shard or the new one, never half of one.  A shard starts
@@ -237,6 +240,24 @@ class RenderCache:
             return
         self._dirty.clear()
 
+    def save_into(self, folder: Path) -> None:
+        """Write the entries this build used into ``folder/<key>/`` (the new output's cache).
+
+        The build writes its output into a fresh folder and swaps it in, so
+        the cache travels with it: read from the old output, written into the
+        new one, and nothing outside the output folder is ever touched.
+        Entries the build did not use, and other renderer keys, are left behind.
+        """
+        target = Path(folder) / self.key
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for n, used in sorted(self._used.items()):
+                shard = {k: v for k, v in self._shard(n).items() if k in used}
+                if shard:
+                    _write_atomic(target / f"{n:02x}.bin", _encode_shard(shard))
+        except OSError:
+            return
+
     def prune(self) -> None:
         """Remove the folders of other renderer keys: their entries can never be used again."""
         if not self.folder.is_dir():
@@ -297,14 +318,19 @@ def cached_renderer(
     return to_html
 
 
-def site_renderer(root: Path, texts: Iterable[str]) -> tuple[Callable[[str], str], RenderCache]:
-    """The build's Markdown -> HTML: the cache in ``root/.kxsj-cache/``, misses rendered on every core.
+def cache_home(out_dir: Path) -> Path:
+    """Where the render cache of an output folder lives: inside it."""
+    return Path(out_dir) / CACHE_DIR / "html"
 
-    Call ``cache.save()`` once the build has used it.
+
+def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], str], RenderCache]:
+    """The build's Markdown -> HTML: the cache of the current output, misses rendered on every core.
+
+    Call ``cache.save_into(cache_home(new_output))`` once the build has used it.
     """
     from kxsj.render.parallel import default_render, render_many
 
-    cache = RenderCache(Path(root) / CACHE_DIR / "html", renderer_key())
+    cache = RenderCache(cache_home(out_dir), renderer_key())
     one: list[Callable[[str], str]] = []
 
     def render_one(text: str) -> str:
@@ -341,7 +367,7 @@ def _tree_entries(folder: Path, content: bool) -> Iterable[str]:
         yield f"{folder}: none"
         return
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not (d == CACHE_DIR and dirpath == str(folder)))
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if content:
@@ -383,7 +409,7 @@ def output_manifest(out_dir: Path) -> list[str]:
 
 
 class BuildStamp:
-    """``ROOT/.kxsj-cache/build-<out>.json``: the inputs digest, the output manifest and the report of the last build.
+    """``OUT/.kxsj-cache/build.json``: the inputs digest, the output manifest and the report of the last build.
 
     A build whose inputs digest matches, into an output folder that is
     file for file as that build left it, would write the same bytes again;
@@ -391,8 +417,7 @@ class BuildStamp:
     """
 
     def __init__(self, root: Path, out_dir: Path):
-        name = hashlib.sha256(str(Path(out_dir).resolve()).encode()).hexdigest()[:16]
-        self.path = Path(root) / CACHE_DIR / f"build-{name}.json"
+        self.path = Path(out_dir) / CACHE_DIR / "build.json"
 
     def load(self, digest: str, out_dir: Path) -> Optional[dict]:
         """The saved report when nothing changed since it was made, else None."""
