@@ -87,6 +87,15 @@ def markdown_renderer() -> Callable[[str], str]:
     return lambda text: renderer.render(text).html
 
 
+def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) -> Callable[[str], str]:
+    """Body Markdown -> HTML as pages show it: rendered, then 《title》 mentions
+    of archive posts linked.  The build and the dev server both go through here."""
+    from kxsj.enrich.links import link_titles
+    from kxsj.render.templates import href
+
+    return link_titles(to_html, posts, lambda url: href(config, url))
+
+
 def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
 
@@ -123,9 +132,7 @@ def build_site(
     ``posts`` (already enriched) and ``to_html`` replace the load stage and
     the body renderer, for tests and tools that make posts themselves.
     """
-    from kxsj.enrich.links import link_titles
     from kxsj.render.pages import render_site
-    from kxsj.render.templates import href
     from kxsj.write.search import search_indexer
     from kxsj.write.output import OutputError, check_out_dir, write_output
 
@@ -171,7 +178,7 @@ def build_site(
         from kxsj.render.cache import site_renderer
 
         to_html, cache = site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t))
-    html_of = link_titles(to_html, posts, lambda url: href(config, url))
+    html_of = post_html(to_html, posts, config)
     try:
         site = render_site(posts, config, html_of, options.root, progress)
     except jinja2.TemplateError as exc:  # a site's own template is broken

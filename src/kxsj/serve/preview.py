@@ -23,13 +23,12 @@ from typing import Iterable, Optional
 import jinja2
 
 from kxsj.assets import asset_dirs
-from kxsj.build import BuildOptions, load_site_posts, markdown_renderer
+from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
-from kxsj.enrich.links import link_titles
 from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
-from kxsj.render.templates import href, make_environment
+from kxsj.render.templates import make_environment
 from kxsj.serve.memo import FileMemo, HtmlMemo, PageMemo
 
 
@@ -133,7 +132,7 @@ class PreviewSite:
         posts = self._same_objects(posts)
         self._reset_memos_for(posts)
 
-        to_html = self.linked.wrap(link_titles(self._to_html, posts, lambda url: href(config, url)))
+        to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
