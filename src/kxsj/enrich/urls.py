@@ -12,6 +12,7 @@ warning, so adding a post never moves an existing one.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from urllib.parse import quote
@@ -28,6 +29,7 @@ def slugify(text: str) -> str:
     return t[:80].rstrip("-") or "post"
 
 
+@functools.lru_cache(maxsize=65536)  # kxsj serve assigns the same URLs after every save
 def url_path(*segments: str) -> str:
     """A site path from segments, percent-encoding what a URL cannot hold."""
     return "/" + "/".join(quote(s, safe="") for s in segments if s) + "/"

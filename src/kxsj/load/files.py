@@ -40,37 +40,57 @@ def iter_post_files(posts_dir: Path, root: Path, diags: list[Diagnostic]) -> Ite
     """Dump and Markdown files below ``posts_dir``, sorted, links outside ``root`` skipped.
 
     Hidden files and folders (``.git``, editor temp files like ``.#post.md``)
-    are skipped: editors write them on every save.
+    are skipped: editors write them on every save.  Walks with ``os.scandir``,
+    whose entries know their type without another ``stat``: ``kxsj serve``
+    walks the folder after every save.
     """
     try:
         root_real = root.resolve()
     except OSError:
         root_real = root
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(posts_dir, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        here = Path(dirpath)
-        for d in list(dirnames):
-            if (here / d).is_symlink():
-                diags.append(Diagnostic(display_path(here / d), 0, "warning", "symlinked folder not followed; copy its posts into posts/ instead"))
-                dirnames.remove(d)
-        for name in filenames:
-            if name.startswith(".") or name.endswith("~"):
+    found: list[tuple[tuple[str, ...], str]] = []
+    _walk(str(posts_dir), (), root_real, found, diags)
+    found.sort()  # by path components, as sorting the Paths would
+    return iter([Path(path) for _, path in found])
+
+
+def _walk(folder: str, parts: tuple[str, ...], root_real: Path, found: list, diags: list[Diagnostic]) -> None:
+    """One folder's post files into ``found``, then its sub-folders in name order."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError:  # unreadable folder: as os.walk, skip it
+        return
+    subfolders = []
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if entry.is_symlink():
+                diags.append(Diagnostic(display_path(Path(entry.path)), 0, "warning", "symlinked folder not followed; copy its posts into posts/ instead"))
+            else:
+                subfolders.append(entry)
+            continue
+        if name.endswith("~") or not name.lower().endswith(POST_SUFFIXES):
+            continue
+        if entry.is_symlink():
+            path = Path(entry.path)
+            try:
+                target = path.resolve(strict=True)
+            except (OSError, RuntimeError):
+                diags.append(Diagnostic(display_path(path), 0, "warning", "broken symlink skipped"))
                 continue
-            path = here / name
-            if not name.lower().endswith(POST_SUFFIXES):
+            if not _is_within(target, root_real):
+                diags.append(Diagnostic(display_path(path), 0, "warning", f"symlink to {target}, outside the site, not followed; copy the file into posts/ instead"))
                 continue
-            if path.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    diags.append(Diagnostic(display_path(path), 0, "warning", "broken symlink skipped"))
-                    continue
-                if not _is_within(target, root_real):
-                    diags.append(Diagnostic(display_path(path), 0, "warning", f"symlink to {target}, outside the site, not followed; copy the file into posts/ instead"))
-                    continue
-            found.append(path)
-    return iter(sorted(found))
+        found.append((parts + (name,), entry.path))
+    for entry in sorted(subfolders, key=lambda e: e.name):
+        _walk(entry.path, parts + (entry.name,), root_real, found, diags)
 
 
 def _is_within(path: Path, folder: Path) -> bool:

@@ -50,9 +50,13 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def render_feed(env: jinja2.Environment, config: Config, posts: list["RenderedPost"]) -> bytes:
-    """``posts`` newest first; the feed keeps the ``config.feed_size`` newest dated ones."""
-    entries = [rp for rp in posts if rp.post.date.known][: config.feed_size]
+def feed_entries(config: Config, posts: list["RenderedPost"]) -> list["RenderedPost"]:
+    """Of ``posts`` (newest first), the ``config.feed_size`` newest dated ones: all the feed shows."""
+    return [rp for rp in posts if rp.post.date.known][: config.feed_size]
+
+
+def render_feed(env: jinja2.Environment, config: Config, entries: list["RenderedPost"]) -> bytes:
+    """The feed of ``entries`` (``feed_entries``)."""
     updated = atom_date(entries[0].post.date) if entries else EPOCH
     xml = env.get_template("feed.xml").render(
         entries=entries,

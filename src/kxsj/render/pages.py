@@ -37,8 +37,8 @@ import jinja2
 from kxsj.config import Config
 from kxsj.model import Diagnostic, Post
 from kxsj.render.citation import cite
-from kxsj.render.feed import render_feed
-from kxsj.render.sitemap import render_robots, render_sitemap
+from kxsj.render.feed import feed_entries, render_feed
+from kxsj.render.sitemap import render_robots, render_sitemap, sitemap_urls
 from kxsj.render.templates import make_environment
 
 MarkdownToHtml = Callable[[str], str]
@@ -157,6 +157,10 @@ class _Site:
             series_url=lambda name: f"/series/{self.series[name]}/",
             year_url=year_path,
             month_url=month_path,
+            # A function, not a context value: the citation follows from the post
+            # and the config alone, so a page memo keyed on the context stays exact
+            # and a rebuild that reuses the page never computes it.
+            cite=lambda post: cite(post, config),
         )
         self.pages: list[Page] = []
 
@@ -164,7 +168,11 @@ class _Site:
         def make() -> bytes:
             return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
-        self.pages.append(Page(path, self.memo(path, template, context, make) if self.memo else make()))
+        self.made(path, template, context, make)
+
+    def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
+        """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
+        self.pages.append(Page(path, self.memo(path, template, inputs, make) if self.memo else make()))
 
     def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
         """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""
@@ -198,7 +206,6 @@ def _post_pages(site: _Site) -> None:
             prev=ordered[i - 1] if i > 0 else None,
             next=ordered[i + 1] if i + 1 < len(ordered) else None,
             series_parts=by_series[post.series.name] if post.series else [],
-            citation=cite(post, site.config),
         )
     for name, parts in by_series.items():
         site.add(f"/series/{site.series[name]}/", "series.html", name=name, parts=parts)
@@ -241,11 +248,15 @@ def render_posts(
     posts: list[Post],
     to_html: MarkdownToHtml,
     on_post: Optional[Callable[[int, int], None]] = None,
+    same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
 ) -> tuple[list[RenderedPost], list[Diagnostic]]:
     """Bodies and excerpts to HTML; a post whose Markdown fails is reported and left out.
 
     Leaving it out of every list (rather than linking to a page that is not
     there) keeps the site free of broken links while the rest still builds.
+    ``same`` may swap each result for an equal one kept from an earlier
+    build (``kxsj serve``: page contexts holding the very same objects
+    compare in no time).
     """
     done: list[RenderedPost] = []
     diags: list[Diagnostic] = []
@@ -264,7 +275,8 @@ def render_posts(
                 )
             )
         else:
-            done.append(RenderedPost(post, body, excerpt))
+            rendered = RenderedPost(post, body, excerpt)
+            done.append(same(rendered) if same else rendered)
         if on_post:
             on_post(i, len(posts))
     return done, diags
@@ -298,15 +310,17 @@ def render_site(
     on_post: Optional[Callable[[int, int], None]] = None,
     env: Optional[jinja2.Environment] = None,
     memo: Optional[PageMemo] = None,
+    same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
     ``root`` is the site root whose own ``templates/`` override the shipped ones.
     ``on_post(done, total)`` is called after each post's HTML is made.
     ``env`` (templates compiled once) and ``memo`` (see ``PageMemo``) let
-    ``kxsj serve`` re-render only the pages a save changed.
+    ``kxsj serve`` re-render only the pages a save changed; ``same`` is
+    ``render_posts``' hook for the same purpose.
     """
-    rendered, diags = render_posts(posts, to_html, on_post)
+    rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
     diags += url_diags
     env = env or make_environment(config, root)
@@ -321,7 +335,9 @@ def render_site(
 
     html_paths = [p.path for p in site.pages if p.is_html and p.path != "/404.html"]
     site.add("/search/", "search.html")  # after html_paths: a search page is no sitemap entry
-    site.pages.append(Page("/feed.xml", render_feed(env, config, rendered)))
-    site.pages.append(Page("/sitemap.xml", render_sitemap(env, config, html_paths, rendered)))
-    site.pages.append(Page("/robots.txt", render_robots(env)))
+    entries = feed_entries(config, rendered)
+    site.made("/feed.xml", "feed.xml", {"entries": entries}, lambda: render_feed(env, config, entries))
+    urls = sitemap_urls(html_paths, rendered)
+    site.made("/sitemap.xml", "sitemap.xml", {"urls": urls}, lambda: render_sitemap(env, config, urls))
+    site.made("/robots.txt", "robots.txt", {}, lambda: render_robots(env))
     return SiteRender(site.pages, diags, posts=len(rendered))

@@ -7,7 +7,7 @@ it the ``<loc>``s are root-relative and the file says so in a comment (set
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import jinja2
 
@@ -18,12 +18,14 @@ if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
     from kxsj.render.pages import RenderedPost
 
 
-def render_sitemap(
-    env: jinja2.Environment, config: Config, html_paths: list[str], posts: list["RenderedPost"]
-) -> bytes:
-    """One ``<url>`` per page; post pages with a known date carry ``<lastmod>``."""
+def sitemap_urls(html_paths: list[str], posts: list["RenderedPost"]) -> list[tuple[str, Optional[str]]]:
+    """``(path, lastmod)`` per page: all the sitemap shows (post pages with a known date have a lastmod)."""
     lastmod = {rp.path: rp.post.date.iso() for rp in posts if rp.post.date.known}
-    urls = [(path, lastmod.get(path)) for path in html_paths]
+    return [(path, lastmod.get(path)) for path in html_paths]
+
+
+def render_sitemap(env: jinja2.Environment, config: Config, urls: list[tuple[str, Optional[str]]]) -> bytes:
+    """One ``<url>`` per ``(path, lastmod)`` of ``sitemap_urls``."""
     return xml_safe(env.get_template("sitemap.xml").render(urls=urls)).encode("utf-8")
 
 

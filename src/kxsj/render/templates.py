@@ -10,6 +10,7 @@ the files on disk keep their UTF-8 names.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -22,6 +23,7 @@ from kxsj.model import PostDate
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+@functools.lru_cache(maxsize=65536)  # every page links the same tags, months and neighbours
 def quote_path(path: str) -> str:
     """Percent-encode a site path for use in markup (``/tag/生成模型/`` -> ``/tag/%E7%94%9F…/``).
 

@@ -34,11 +34,21 @@ def _stamp(path: str) -> Optional[tuple[int, int, int]]:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def _copy(item: Any) -> Any:
+    """``copy.copy`` for the loader's plain dataclasses, without its generic machinery (a post per save)."""
+    state = getattr(item, "__dict__", None)
+    if state is None or hasattr(type(item), "__slots__"):
+        return copy.copy(item)
+    new = object.__new__(type(item))
+    new.__dict__.update(state)
+    return new
+
+
 def _fresh(result: Any) -> Any:
     """A copy later stages may set fields on without touching the memo's own."""
     if isinstance(result, list):
-        return [copy.copy(item) for item in result]
-    return copy.copy(result) if result is not None else None
+        return [_copy(item) for item in result]
+    return _copy(result) if result is not None else None
 
 
 def _errors(diags: list[Diagnostic]) -> int:
@@ -146,13 +156,32 @@ class PageMemo:
 
     def __init__(self) -> None:
         self._pages: dict[str, tuple[str, dict, bytes]] = {}
+        self._posts: dict[str, Any] = {}
+        self._posts_now: dict[str, Any] = {}
         self.rendered = 0
 
     def start(self) -> None:
         self.rendered = 0
+        self._posts, self._posts_now = self._posts_now or self._posts, {}
 
     def clear(self) -> None:
         self._pages = {}
+
+    def same(self, rendered: Any) -> Any:
+        """``render_site``'s ``same`` hook: last build's rendered post when equal to ``rendered``.
+
+        Contexts then hold the very objects the kept pages were made from,
+        and comparing a list page's posts costs a pointer check each.
+        """
+        key = rendered.post.url
+        kept = self._posts.get(key)
+        if kept is not None and (
+            kept.post is rendered.post and kept.body is rendered.body and kept.excerpt is rendered.excerpt
+            or kept == rendered
+        ):
+            rendered = kept
+        self._posts_now[key] = rendered
+        return rendered
 
     def __call__(self, path: str, template: str, context: dict, make: Callable[[], bytes]) -> bytes:
         kept = self._pages.get(path)

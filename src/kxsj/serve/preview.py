@@ -136,7 +136,7 @@ class PreviewSite:
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
-            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo)
+            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo, same=self.page_memo.same)
         except jinja2.TemplateError as exc:  # keep the last good pages
             where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))

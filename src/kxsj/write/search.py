@@ -66,27 +66,41 @@ class PagefindRun:
 
     binary: Path
     where: str = CONFIG_NAME
+    background: bool = False
+    """Run Pagefind at the lowest CPU priority (``kxsj serve``: a rebuild after a save must not wait for it)."""
 
     def command(self, site_dir: Path) -> list[str]:
         return [str(self.binary), "--site", str(site_dir), "--exclude-selectors", EXCLUDE_SELECTORS]
 
     def __call__(self, site_dir: Path) -> list[Diagnostic]:
         try:
-            done = subprocess.run(
+            with subprocess.Popen(
                 self.command(site_dir),
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 text=True,
                 encoding="utf-8",
                 errors="replace",
-                timeout=TIMEOUT_SECONDS,
-                stdin=subprocess.DEVNULL,
-            )
+            ) as proc:
+                if self.background and hasattr(os, "setpriority"):
+                    try:
+                        os.setpriority(os.PRIO_PROCESS, proc.pid, 19)
+                    except OSError:  # already gone, or not allowed: it only runs at normal priority
+                        pass
+                try:
+                    output, _ = proc.communicate(timeout=TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired as exc:
+                    proc.kill()
+                    proc.communicate()
+                    raise exc
+                returncode = proc.returncode
         except (OSError, subprocess.TimeoutExpired) as exc:
             return [self._failed(f"could not run {self.binary}: {exc}")]
-        output = (done.stdout or "") + (done.stderr or "")
-        if done.returncode != 0 or not (Path(site_dir) / "pagefind" / "pagefind.js").is_file():
+        output = output or ""
+        if returncode != 0 or not (Path(site_dir) / "pagefind" / "pagefind.js").is_file():
             tail = " | ".join(line.strip() for line in output.strip().splitlines()[-5:])
-            return [self._failed(f"Pagefind exited with status {done.returncode}: {tail}")]
+            return [self._failed(f"Pagefind exited with status {returncode}: {tail}")]
         diags = []
         if "(Extended)" not in output:
             diags.append(
@@ -124,17 +138,43 @@ def index_pages(pages: Iterable[PageLike], indexer: Indexer) -> tuple[dict[str, 
     nothing else is, and the folder is gone when this returns.
     """
     with tempfile.TemporaryDirectory(prefix="kxsj-search-") as tmp:
-        root = Path(tmp)
-        for page in pages:
-            if page.path.endswith(("/", ".html")):
-                target = _file_for(root, page.path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(page.content)
-        diags = indexer(root)
-        bundle = root / "pagefind"
+        return PageFolder(Path(tmp)).index({p.path: p.content for p in pages}, indexer)
+
+
+class PageFolder:
+    """A folder holding the HTML of pages kept in memory, for Pagefind to read.
+
+    ``sync`` writes only the pages whose bytes changed since its last call
+    and deletes the ones gone, so re-indexing the preview after one save
+    writes one or a few files, not the archive.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._written: dict[str, bytes] = {}
+
+    def sync(self, pages: dict[str, bytes]) -> None:
+        html = {path: content for path, content in pages.items() if path.endswith(("/", ".html"))}
+        for path in self._written.keys() - html.keys():
+            _file_for(self.root, path).unlink(missing_ok=True)
+        for path, content in html.items():
+            old = self._written.get(path)
+            if old is content or old == content:
+                continue
+            target = _file_for(self.root, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        self._written = html
+
+    def index(self, pages: dict[str, bytes], indexer: Indexer) -> tuple[dict[str, bytes], list[Diagnostic]]:
+        """Sync ``pages``, run ``indexer``; the ``/pagefind/…`` files it made, by site path."""
+        self.sync(pages)
+        bundle = self.root / "pagefind"
+        shutil.rmtree(bundle, ignore_errors=True)  # no file of an older index may survive into this one
+        diags = indexer(self.root)
         files = {
             "/pagefind/" + f.relative_to(bundle).as_posix(): f.read_bytes()
             for f in sorted(bundle.rglob("*"))
             if f.is_file()
         }
-    return files, diags
+        return files, diags
