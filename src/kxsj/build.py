@@ -111,13 +111,25 @@ def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[
     return enrich(posts, config, diags), diags
 
 
-def _finish_output(folder: Path, cache, indexer, diags: list[Diagnostic]) -> None:
+def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
+    """The previous output's pages, for ``render_site`` to reuse where nothing they show changed."""
+    from kxsj.render.pagestore import PageStore, site_key
+
+    names = ([t for p in posts for t in p.tags], [c for p in posts for c in p.categories],
+             [p.series.name for p in posts if p.series])
+    return PageStore(out_dir, site_key(config, root, names))
+
+
+def _finish_output(folder: Path, cache, store, indexer, diags: list[Diagnostic]) -> None:
     """Last steps inside the new output before it is swapped in: the render
-    cache travels with the output, and the search index is built over it."""
+    cache and the page keys travel with the output, and the search index is
+    built over it."""
     if cache is not None:
         from kxsj.render.cache import cache_home
 
         cache.save_into(cache_home(folder))
+    if store is not None:
+        store.save_into(folder)
     if indexer is not None:
         diags.extend(indexer(folder))
 
@@ -179,8 +191,11 @@ def build_site(
 
         to_html, cache = site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t))
     html_of = post_html(to_html, posts, config)
+    store = None
+    if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
+        store = page_store(options.out_dir, config, options.root, posts)
     try:
-        site = render_site(posts, config, html_of, options.root, progress)
+        site = render_site(posts, config, html_of, options.root, progress, memo=store)
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
@@ -200,7 +215,7 @@ def build_site(
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=lambda folder: _finish_output(folder, cache, indexer, diags),
+            finish=lambda folder: _finish_output(folder, cache, store, indexer, diags),
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))

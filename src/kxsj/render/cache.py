@@ -40,6 +40,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional
 
+from kxsj.write.output import try_link
+
 CACHE_DIR = ".kxsj-cache"
 """The cache folder inside the site root (git-ignored)."""
 MAGIC = b"kxsj-html-cache 1\n"
@@ -252,11 +254,16 @@ class RenderCache:
         try:
             target.mkdir(parents=True, exist_ok=True)
             for n, used in sorted(self._used.items()):
-                shard = {k: v for k, v in self._shard(n).items() if k in used}
+                whole = self._shard(n)
+                name = f"{n:02x}.bin"
+                if n not in self._dirty and whole and whole.keys() <= used and try_link(self.dir / name, target / name):
+                    continue  # every entry of the old shard used, none added: the same bytes
+                shard = {k: v for k, v in whole.items() if k in used}
                 if shard:
-                    _write_atomic(target / f"{n:02x}.bin", _encode_shard(shard))
+                    _write_atomic(target / name, _encode_shard(shard))
         except OSError:
             return
+
 
     def prune(self) -> None:
         """Remove the folders of other renderer keys: their entries can never be used again."""

@@ -44,22 +44,36 @@ from kxsj.render.templates import make_environment
 MarkdownToHtml = Callable[[str], str]
 """Turns a post's Markdown (body or excerpt) into HTML; the build wraps ``BodyRenderer``."""
 
-PageMemo = Callable[[str, str, dict, Callable[[], bytes]], bytes]
+PageMemo = Callable[[str, str, dict, Callable[[], bytes]], "bytes | Reused"]
 """``memo(path, template, context, make) -> content``: ``kxsj serve`` passes one that
 returns the page kept from the last build when its template and context are
-unchanged, and calls ``make()`` otherwise."""
+unchanged, and calls ``make()`` otherwise; ``kxsj build`` passes a
+``kxsj.render.pagestore.PageStore``, which may instead answer ``Reused``."""
 
 
 @dataclass(frozen=True)
 class Page:
-    """One output file: ``path`` is a decoded site path; ``/x/`` means ``x/index.html``."""
+    """One output file: ``path`` is a decoded site path; ``/x/`` means ``x/index.html``.
+
+    ``reuse``, when set, is the previous output's file holding exactly this
+    page (``kxsj.render.pagestore``): the writer links it instead of writing
+    ``content``, which is then empty.
+    """
 
     path: str
     content: bytes
+    reuse: Optional[Path] = None
 
     @property
     def is_html(self) -> bool:
         return self.path.endswith("/") or self.path.endswith(".html")
+
+
+@dataclass(frozen=True)
+class Reused:
+    """What a page memo returns for a page whose file in the previous output is still right."""
+
+    file: Path
 
 
 @dataclass
@@ -172,7 +186,8 @@ class _Site:
 
     def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
         """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
-        self.pages.append(Page(path, self.memo(path, template, inputs, make) if self.memo else make()))
+        made = self.memo(path, template, inputs, make) if self.memo else make()
+        self.pages.append(Page(path, b"", made.file) if isinstance(made, Reused) else Page(path, made))
 
     def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
         """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""

@@ -35,6 +35,7 @@ class OutputError(Exception):
 class PageLike(Protocol):
     path: str
     content: bytes
+    """Written as is, unless the page has a ``reuse`` file (see ``kxsj.render.pages.Page``)."""
 
 
 def _contains(parent: Path, child: Path) -> bool:
@@ -75,7 +76,7 @@ def check_out_dir(out_dir: Path, protected: Iterable[Path] = (), inputs: Iterabl
     return None
 
 
-def _file_for(root: Path, site_path: str) -> Path:
+def page_file(root: Path, site_path: str) -> Path:
     """``/a/b/`` -> ``root/a/b/index.html``; ``/feed.xml`` -> ``root/feed.xml``; never outside ``root``."""
     parts = [p for p in site_path.split("/") if p]
     if any(p in (".", "..") for p in parts) or not site_path.startswith("/"):
@@ -85,8 +86,24 @@ def _file_for(root: Path, site_path: str) -> Path:
     return root.joinpath(*parts)
 
 
-def _copy_static(sources: list[Path], dest: Path, skip: Iterable[str]) -> int:
-    """Copy each static folder into ``dest`` in order (later ones win); skip named top folders."""
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a file of the previous output), or a copy where links fail.
+
+    The old output is only ever renamed and removed, never written into, so
+    sharing its unchanged files costs no bytes and cannot alter either folder.
+    """
+    if not try_link(source, target):
+        shutil.copy2(source, target)
+
+
+def _copy_static(sources: list[Path], dest: Path, skip: Iterable[str], previous: Optional[Path] = None) -> int:
+    """Copy each static folder into ``dest`` in order (later ones win); skip named top folders.
+
+    Copies keep the source's modification time, so a file of the
+    ``previous`` output's ``static/`` with the source's size and time is that
+    same copy: it is linked rather than copied again (MathJax alone is
+    megabytes).
+    """
     skip = set(skip)
     count = 0
     for src in sources:
@@ -96,9 +113,29 @@ def _copy_static(sources: list[Path], dest: Path, skip: Iterable[str]) -> int:
                 continue
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            if target.exists():  # an earlier folder's file of the same name: this one wins
+                target.unlink()
+            if not (previous is not None and _same_copy(path, previous / rel) and try_link(previous / rel, target)):
+                shutil.copy2(path, target)
             count += 1
     return count
+
+
+def _same_copy(source: Path, copy: Path) -> bool:
+    try:
+        a, b = source.stat(), copy.stat()
+    except OSError:
+        return False
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def try_link(source: Path, target: Path) -> bool:
+    """Hard-link ``target`` to ``source`` (a file of the previous output); False where links fail."""
+    try:
+        os.link(source, target)
+        return True
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -190,15 +227,19 @@ def write_output(
         old: Optional[Path] = None
         try:
             (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-            count = _copy_static(list(static_dirs), tmp / "static", static_skip)
+            count = _copy_static(list(static_dirs), tmp / "static", static_skip, previous=out / "static")
             written: set[Path] = set()
             for page in pages:
-                target = _file_for(tmp, page.path)
+                target = page_file(tmp, page.path)
                 if target in written:
                     raise OutputError(f"two pages would both be written to {page.path}")
                 written.add(target)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(page.content)
+                reuse = getattr(page, "reuse", None)
+                if reuse is not None:
+                    _link_or_copy(Path(reuse), target)
+                else:
+                    target.write_bytes(page.content)
                 count += 1
             if not commit:
                 return count

@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Optional
 
 from kxsj.config import CONFIG_NAME, Config
 from kxsj.model import Diagnostic
-from kxsj.write.output import PageLike, _file_for
+from kxsj.write.output import PageLike, page_file
 
 INSTALL_HINT = "pip install 'kxsj[search]'"
 EXCLUDE_SELECTORS = ".arithmatex, .post-meta, .series-note, .reading-info, .excerpt-note, .original-link"
@@ -156,12 +156,12 @@ class PageFolder:
     def sync(self, pages: dict[str, bytes]) -> None:
         html = {path: content for path, content in pages.items() if path.endswith(("/", ".html"))}
         for path in self._written.keys() - html.keys():
-            _file_for(self.root, path).unlink(missing_ok=True)
+            page_file(self.root, path).unlink(missing_ok=True)
         for path, content in html.items():
             old = self._written.get(path)
             if old is content or old == content:
                 continue
-            target = _file_for(self.root, path)
+            target = page_file(self.root, path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         self._written = html

@@ -1,0 +1,167 @@
+"""Pages of the previous build reused when nothing they show has changed.
+
+After one post is edited, the next build must still produce all of the
+archive's pages, but only a handful differ: the post itself, its
+neighbours, the list pages showing it, the feed.  ``PageStore`` is
+``render_site``'s page memo for ``kxsj build``: it gives every page a *key*,
+a digest of everything its HTML is made from, and when the previous output
+holds a page made under the same key, that file is reused (hard-linked into
+the new output by the writer) instead of going through Jinja again.
+
+What a key covers, so that a reused page is always the page Jinja would make:
+
+* the page's site path, template name and context (``render_site`` passes
+  the context; posts and rendered posts in it count by a digest of all
+  their fields, bodies and excerpts included);
+* the *site key*: kxsj's code (every module), the versions of Python,
+  Jinja and MarkupSafe, every template file of the site and of kxsj, the
+  configuration, and the names of all tags, categories and series (every
+  page links them, and they decide their URLs).  Any change there changes
+  every key: a full re-render.
+
+The keys of the last build are kept in ``OUT/.kxsj-cache/pages.json`` with
+each file's size and modification time as written.  A file touched since
+(edited by hand, truncated) no longer matches and is rendered again, and a
+missing or unreadable manifest just means every page is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Union
+
+from kxsj.assets import asset_dirs
+from kxsj.config import Config
+from kxsj.model import Post
+from kxsj.render.cache import CACHE_DIR, _library_versions, _package_digest, _write_atomic
+from kxsj.render.pages import RenderedPost, Reused
+from kxsj.write.output import page_file
+
+MANIFEST = "pages.json"
+VERSION = 1
+_LIBRARIES = ("jinja2", "markupsafe")
+
+
+def _digest(*parts: bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
+def _plain_pickle(value: Any) -> bytes:
+    """``value`` pickled without the memo, so equal data always gives equal bytes."""
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    pickler.fast = True  # no back-references: identity of equal strings cannot change the bytes
+    pickler.dump(value)
+    return buf.getvalue()
+
+
+def site_key(config: Config, root: Optional[Path], names: Iterable[Iterable[str]]) -> bytes:
+    """The digest of what every page depends on besides its own context."""
+    parts = [
+        f"pagestore={VERSION}".encode(),
+        f"python={sys.version_info[:3]}".encode(),
+        "\n".join(_library_versions(_LIBRARIES)).encode(),
+        _package_digest().encode(),
+        _plain_pickle(config),
+        _plain_pickle([sorted(set(group)) for group in names]),
+    ]
+    for folder in asset_dirs("templates", root):
+        for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+            parts.append(path.relative_to(folder).as_posix().encode("utf-8", "surrogateescape"))
+            parts.append(path.read_bytes())
+    return _digest(*parts)
+
+
+class _ContextPickler(pickle.Pickler):
+    """Pickles a page context, writing each post or rendered post as its (cached) digest."""
+
+    def __init__(self, file, store: "PageStore"):
+        super().__init__(file, protocol=5)
+        self.fast = True
+        self.store = store
+
+    def persistent_id(self, obj: Any) -> Optional[bytes]:
+        if isinstance(obj, (Post, RenderedPost)):
+            return self.store.object_digest(obj)
+        return None
+
+
+class PageStore:
+    """``render_site``'s ``memo`` for ``kxsj build``: see the module docstring."""
+
+    def __init__(self, out_dir: Path, key: bytes):
+        self.out_dir = Path(out_dir)
+        self.key = key.hex()
+        self._old: dict[str, list] = {}
+        self._new: dict[str, str] = {}
+        self._digests: dict[int, tuple[Any, bytes]] = {}
+        self.reused = 0
+        self.rendered = 0
+        try:
+            saved = json.loads((self.out_dir / CACHE_DIR / MANIFEST).read_text(encoding="utf-8"))
+            if saved.get("version") == VERSION and saved.get("site") == self.key:
+                self._old = dict(saved["pages"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            self._old = {}
+
+    def object_digest(self, obj: Any) -> bytes:
+        """A post's digest (all fields), or a rendered post's (its post's, body and excerpt)."""
+        kept = self._digests.get(id(obj))
+        if kept is not None and kept[0] is obj:
+            return kept[1]
+        if isinstance(obj, Post):
+            digest = _digest(b"post", _plain_pickle(obj))
+        else:
+            digest = _digest(
+                b"rendered", self.object_digest(obj.post), obj.body.encode("utf-8", "surrogatepass"),
+                obj.excerpt.encode("utf-8", "surrogatepass"),
+            )
+        self._digests[id(obj)] = (obj, digest)  # the object is held, so its id is not reused
+        return digest
+
+    def page_key(self, path: str, template: str, context: dict) -> str:
+        buf = io.BytesIO()
+        _ContextPickler(buf, self).dump(sorted(context.items()))
+        return _digest(self.key.encode(), path.encode("utf-8", "surrogateescape"), template.encode(), buf.getvalue()).hex()
+
+    def __call__(self, path: str, template: str, context: dict, make: Callable[[], bytes]) -> Union[bytes, Reused]:
+        key = self.page_key(path, template, context)
+        self._new[path] = key
+        old = self._old.get(path)
+        if old is not None and old[0] == key:
+            file = page_file(self.out_dir, path)
+            try:
+                st = os.stat(file)
+            except OSError:
+                st = None
+            if st is not None and [st.st_size, st.st_mtime_ns] == old[1:]:
+                self.reused += 1
+                return Reused(file)
+        self.rendered += 1
+        return make()
+
+    def save_into(self, new_out: Path) -> None:
+        """Record this build's keys with the files as they are in ``new_out`` (the output about to be swapped in)."""
+        pages = {}
+        for path, key in self._new.items():
+            try:
+                st = os.stat(page_file(new_out, path))
+            except OSError:
+                continue
+            pages[path] = [key, st.st_size, st.st_mtime_ns]
+        data = {"version": VERSION, "site": self.key, "pages": pages}
+        try:
+            (new_out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+            _write_atomic(new_out / CACHE_DIR / MANIFEST, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        except OSError:
+            pass
