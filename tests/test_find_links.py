@@ -95,6 +95,16 @@ def test_citations_both_ways_without_self_or_repeats():
     assert a.cited_by == [] and [r.title for r in b.cited_by] == ["甲"]
 
 
+def test_citations_only_outside_math_and_code_and_through_markdown_escapes():
+    a = post("/archives/1/", "甲", "$《乙》$ `《乙》` 《丙\\*》 《无此文》", year=2023)
+    b = post("/archives/2/", "乙")
+    c = post("/archives/3/", "丙*")
+    d = post("/archives/4/", "丁", "没有书名号")
+    restore_citations([a, b, c, d])
+    assert [r.url for r in a.cites] == ["/archives/3/"]
+    assert b.cited_by == [] and [r.url for r in c.cited_by] == ["/archives/1/"] and d.cites == []
+
+
 def test_series_page_lists_parts_by_number_and_names_the_gaps(bundled):
     series = (bundled / "series" / "生成扩散模型漫谈" / "index.html").read_text(encoding="utf-8")
     numbers = [int(n) for n in re.findall(r'<li value="(\d+)">', series)]

@@ -85,7 +85,36 @@ def mentions(markdown_text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
 def _mentions(markdown_text: str) -> tuple[str, ...]:
-    return tuple(_MD_ESCAPE.sub(r"\1", m.group(1)) for m in MENTION.finditer(prose(markdown_text)))
+    if "《" not in markdown_text:
+        return ()  # ``prose`` only takes text out, so it cannot make a 《 either
+    return tuple(_mention_name(m) for m in MENTION.finditer(prose(markdown_text)))
+
+
+def _mention_name(m: re.Match) -> str:
+    return _MD_ESCAPE.sub(r"\1", m.group(1))
+
+
+def _mention_keys(text: str, name: Callable[[re.Match], str]) -> frozenset[str]:
+    """``title_key`` of the ``name`` of every ``MENTION`` match of ``text``.
+
+    When none of them is in the title index, a careful pass over pieces of
+    ``text`` can find nothing to do, so this cheap test skips it exactly.
+    Those passes look for mentions in runs of the text: ``prose`` replaces
+    math and code by ``\\n`` and keeps the rest in order, ``TitleLinker``
+    takes the text between tags, cut at math.  A match holds no ``\\n`` (and
+    the replacements are never empty), so a match in a piece is a run of
+    ``text`` itself, and ``finditer`` over ``text`` finds it with the same
+    group: no match can start earlier and run over its 《 (matches hold no
+    《), and from its 《 the greedy ``[^《》\\n]`` stops at the same 》.  So
+    the keys here include those of every match the careful pass sees (and
+    perhaps more, from math and code).
+    """
+    return frozenset(title_key(name(m)) for m in MENTION.finditer(text))
+
+
+@functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
+def _markdown_mention_keys(markdown_text: str) -> frozenset[str]:
+    return _mention_keys(markdown_text, _mention_name)
 
 
 def restore_citations(posts: list[Post]) -> None:
@@ -98,6 +127,8 @@ def restore_citations(posts: list[Post]) -> None:
     for post in posts:
         seen: set[int] = {id(post)}
         post.cites = []
+        if index.keys().isdisjoint(_markdown_mention_keys(post.body)):  # walks the smaller set
+            continue  # no mention names an archive post: skip the math scan
         for name in mentions(post.body):
             target = index.get(title_key(name))
             if target is not None and id(target) not in seen:
