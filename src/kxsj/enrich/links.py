@@ -169,6 +169,10 @@ def _skips(name: str, attrs: str) -> bool:
     return bool(classes & MATH_CLASSES)
 
 
+def _html_mention_name(m: re.Match) -> str:
+    return html.unescape(m.group(1))
+
+
 class TitleLinker:
     """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts.
 
@@ -182,7 +186,7 @@ class TitleLinker:
 
     def _link_text(self, text: str) -> str:
         def replace(m: re.Match) -> str:
-            target = self._index.get(title_key(html.unescape(m.group(1))))
+            target = self._index.get(title_key(_html_mention_name(m)))
             if target is None:
                 return m.group(0)
             address = html.escape(self._href(target.url), quote=True)
@@ -205,7 +209,9 @@ class TitleLinker:
 
     def link(self, rendered: str) -> str:
         """``rendered`` with every mention outside links, code and math linked."""
-        if "《" not in rendered:
+        if self._index.keys().isdisjoint(_mention_keys(rendered, _html_mention_name)):
+            # Only a mention of an indexed title is ever replaced, and every one
+            # the walk below could see is among these (see ``_mention_keys``).
             return rendered
         out: list[str] = []
         stack: list[tuple[str, bool]] = []  # open elements: (name, starts a skipped region)
