@@ -85,6 +85,13 @@ def test_rendered_html_is_linked_outside_math_code_and_links_only():
     assert "<pre>《甲：一》</pre>" in html and "<!-- 《甲：一》 -->" in html
 
 
+def test_html_naming_no_archive_post_is_returned_as_is():
+    linker = TitleLinker([post("/archives/1/", "甲")], lambda url: url)
+    for html in ("", "<p>无书名号</p>", "<p>《乙》与《甲 乙》</p><code>《甲》</code>", "<p>《甲\n》《》《丙</p>"):
+        assert linker.link(html) == html
+    assert linker.link("<p>《甲》</p><code>《甲》</code>").count('class="post-ref"') == 1
+
+
 def test_citations_both_ways_without_self_or_repeats():
     a = post("/archives/1/", "甲", "《乙》《乙》《甲》《丙》", year=2023)
     b = post("/archives/2/", "乙", "《丙》", year=2022)
@@ -93,6 +100,16 @@ def test_citations_both_ways_without_self_or_repeats():
     assert [r.url for r in a.cites] == ["/archives/2/", "/archives/3/"]
     assert [r.url for r in c.cited_by] == ["/archives/1/", "/archives/2/"]  # newest first
     assert a.cited_by == [] and [r.title for r in b.cited_by] == ["甲"]
+
+
+def test_citations_only_outside_math_and_code_and_through_markdown_escapes():
+    a = post("/archives/1/", "甲", "$《乙》$ `《乙》` 《丙\\*》 《无此文》", year=2023)
+    b = post("/archives/2/", "乙")
+    c = post("/archives/3/", "丙*")
+    d = post("/archives/4/", "丁", "没有书名号")
+    restore_citations([a, b, c, d])
+    assert [r.url for r in a.cites] == ["/archives/3/"]
+    assert b.cited_by == [] and [r.url for r in c.cited_by] == ["/archives/1/"] and d.cites == []
 
 
 def test_series_page_lists_parts_by_number_and_names_the_gaps(bundled):

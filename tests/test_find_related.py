@@ -71,6 +71,23 @@ def test_math_is_counted_lightly_and_markup_not_at_all():
     assert char_count("中文 $x^2$ **粗** [链接](https://example.com/) word") == 9  # 中文 粗 链接 word
 
 
+def test_reading_edge_cases_empty_spaces_math_only_and_mixed_scripts():
+    # (text, chars, minutes, text_counts)
+    cases = [
+        ("", 0, 0, (0, 0, 0, 0)),
+        ("   \n\t\u3000\u00a0\n", 0, 0, (0, 0, 0, 0)),  # Unicode spaces are not characters either
+        ("$x^2$", 0, 1, (0, 0, 1, 0)),
+        ("$$\\int_0^1 f(x)\\,dx$$\n\\begin{equation}a=b\\end{equation}", 0, 1, (0, 0, 0, 2)),
+        ("中文English混合，it's 3.14 U.S.A. x-ray；日本語 한국어 𠀀", 39, 1, (11, 5, 0, 0)),
+        ("中文\u3000，\tword\u00a0字", 8, 1, (3, 1, 0, 0)),
+        ("abc中def", 7, 1, (1, 2, 0, 0)),  # a CJK character ends a word
+        ("x-中y", 4, 1, (1, 2, 0, 0)),
+        ("x-y中.z", 6, 1, (1, 2, 0, 0)),
+    ]
+    for text, chars, minutes, counts in cases:
+        assert (char_count(text), reading_minutes(text), text_counts(text)) == (chars, minutes, counts), text
+
+
 def test_enrich_fills_reading_and_related():
     posts = enrich([post(1, ["a"], body="字" * 1000), post(2, ["a"], body="短文")])
     first = next(p for p in posts if p.url == "/archives/1/")

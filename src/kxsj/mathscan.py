@@ -145,6 +145,11 @@ _CANDIDATE = re.compile(r"\$|\\[(\[]|\\begin\{|\\.", re.S)
 
 def scan(text: str, start: int = 0, limit: int | None = None) -> list[MathSpan]:
     """Every formula in ``text[start:limit]``, in order, non-overlapping."""
+    if "$" not in text and "\\" not in text:
+        # Every formula and every escape starts with ``$`` or ``\\``, so there
+        # is nothing to find in any part of ``text``; ``in`` says so faster
+        # than the search below.
+        return []
     if limit is None:
         limit = len(text)
     spans: list[MathSpan] = []

@@ -85,7 +85,36 @@ def mentions(markdown_text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
 def _mentions(markdown_text: str) -> tuple[str, ...]:
-    return tuple(_MD_ESCAPE.sub(r"\1", m.group(1)) for m in MENTION.finditer(prose(markdown_text)))
+    if "《" not in markdown_text:
+        return ()  # ``prose`` only takes text out, so it cannot make a 《 either
+    return tuple(_mention_name(m) for m in MENTION.finditer(prose(markdown_text)))
+
+
+def _mention_name(m: re.Match) -> str:
+    return _MD_ESCAPE.sub(r"\1", m.group(1))
+
+
+def _mention_keys(text: str, name: Callable[[re.Match], str]) -> frozenset[str]:
+    """``title_key`` of the ``name`` of every ``MENTION`` match of ``text``.
+
+    When none of them is in the title index, a careful pass over pieces of
+    ``text`` can find nothing to do, so this cheap test skips it exactly.
+    Those passes look for mentions in runs of the text: ``prose`` replaces
+    math and code by ``\\n`` and keeps the rest in order, ``TitleLinker``
+    takes the text between tags, cut at math.  A match holds no ``\\n`` (and
+    the replacements are never empty), so a match in a piece is a run of
+    ``text`` itself, and ``finditer`` over ``text`` finds it with the same
+    group: no match can start earlier and run over its 《 (matches hold no
+    《), and from its 《 the greedy ``[^《》\\n]`` stops at the same 》.  So
+    the keys here include those of every match the careful pass sees (and
+    perhaps more, from math and code).
+    """
+    return frozenset(title_key(name(m)) for m in MENTION.finditer(text))
+
+
+@functools.lru_cache(maxsize=8192)  # kxsj serve enriches the same bodies after every save
+def _markdown_mention_keys(markdown_text: str) -> frozenset[str]:
+    return _mention_keys(markdown_text, _mention_name)
 
 
 def restore_citations(posts: list[Post]) -> None:
@@ -98,6 +127,8 @@ def restore_citations(posts: list[Post]) -> None:
     for post in posts:
         seen: set[int] = {id(post)}
         post.cites = []
+        if index.keys().isdisjoint(_markdown_mention_keys(post.body)):  # walks the smaller set
+            continue  # no mention names an archive post: skip the math scan
         for name in mentions(post.body):
             target = index.get(title_key(name))
             if target is not None and id(target) not in seen:
@@ -138,6 +169,10 @@ def _skips(name: str, attrs: str) -> bool:
     return bool(classes & MATH_CLASSES)
 
 
+def _html_mention_name(m: re.Match) -> str:
+    return html.unescape(m.group(1))
+
+
 class TitleLinker:
     """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts.
 
@@ -151,7 +186,7 @@ class TitleLinker:
 
     def _link_text(self, text: str) -> str:
         def replace(m: re.Match) -> str:
-            target = self._index.get(title_key(html.unescape(m.group(1))))
+            target = self._index.get(title_key(_html_mention_name(m)))
             if target is None:
                 return m.group(0)
             address = html.escape(self._href(target.url), quote=True)
@@ -174,7 +209,9 @@ class TitleLinker:
 
     def link(self, rendered: str) -> str:
         """``rendered`` with every mention outside links, code and math linked."""
-        if "《" not in rendered:
+        if self._index.keys().isdisjoint(_mention_keys(rendered, _html_mention_name)):
+            # Only a mention of an indexed title is ever replaced, and every one
+            # the walk below could see is among these (see ``_mention_keys``).
             return rendered
         out: list[str] = []
         stack: list[tuple[str, bool]] = []  # open elements: (name, starts a skipped region)
