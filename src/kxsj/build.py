@@ -145,6 +145,7 @@ def build_site(
     the body renderer, for tests and tools that make posts themselves.
     """
     from kxsj.render.pages import render_site
+    from kxsj.render.parallel import call_all
     from kxsj.write.search import search_indexer
     from kxsj.write.output import OutputError, check_out_dir, write_output
 
@@ -195,7 +196,7 @@ def build_site(
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
         store = page_store(options.out_dir, config, options.root, posts)
     try:
-        site = render_site(posts, config, html_of, options.root, progress, memo=store)
+        site = render_site(posts, config, html_of, options.root, progress, memo=store, render_pages=call_all)
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))

@@ -157,8 +157,11 @@ def newest_first(posts: Iterable[Post]) -> list[Post]:
 class _Site:
     """Shared state while the pages are rendered: config, templates, URL maps."""
 
-    def __init__(self, posts: list[RenderedPost], config: Config, env: jinja2.Environment, memo: Optional[PageMemo] = None):
+    def __init__(self, posts: list[RenderedPost], config: Config, env: jinja2.Environment, memo: Optional[PageMemo] = None,
+                 later: bool = False):
         self.memo = memo
+        self.later: Optional[list[tuple[int, Callable[[], bytes]]]] = [] if later else None
+        """Pages to render once all are known (``render_site``'s ``render_pages``): (index, make)."""
         self.config = config
         self.env = env
         self.posts = posts
@@ -186,8 +189,21 @@ class _Site:
 
     def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
         """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
+        if self.later is not None:
+            now, index = make, len(self.pages)
+
+            def make() -> bytes:  # noqa: F811 - rendered later, with the others
+                self.later.append((index, now))
+                return b""
+
         made = self.memo(path, template, inputs, make) if self.memo else make()
         self.pages.append(Page(path, b"", made.file) if isinstance(made, Reused) else Page(path, made))
+
+    def render_later(self, render_pages: Callable[[list[Callable[[], bytes]]], list[bytes]]) -> None:
+        """Render the pages put off by ``made``, all at once, into their places."""
+        later, self.later = self.later or [], None
+        for (index, _), content in zip(later, render_pages([make for _, make in later])):
+            self.pages[index] = Page(self.pages[index].path, content)
 
     def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
         """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""
@@ -326,6 +342,7 @@ def render_site(
     env: Optional[jinja2.Environment] = None,
     memo: Optional[PageMemo] = None,
     same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
+    render_pages: Optional[Callable[[list[Callable[[], bytes]]], list[bytes]]] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
@@ -333,13 +350,17 @@ def render_site(
     ``on_post(done, total)`` is called after each post's HTML is made.
     ``env`` (templates compiled once) and ``memo`` (see ``PageMemo``) let
     ``kxsj serve`` re-render only the pages a save changed; ``same`` is
-    ``render_posts``' hook for the same purpose.
+    ``render_posts``' hook for the same purpose.  ``render_pages``, when
+    given, renders the pages that need rendering in one batch once every
+    page is known (``kxsj build`` spreads them over the cores with
+    ``kxsj.render.parallel.call_all``); a memo then sees empty content for
+    those pages, so only a memo that keeps no content (``PageStore``) goes with it.
     """
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
     diags += url_diags
     env = env or make_environment(config, root)
-    site = _Site(rendered, config, env, memo)
+    site = _Site(rendered, config, env, memo, later=render_pages is not None)
 
     site.add_list("/", "list.html", rendered, heading=None)
     _post_pages(site)
@@ -355,4 +376,6 @@ def render_site(
     urls = sitemap_urls(html_paths, rendered)
     site.made("/sitemap.xml", "sitemap.xml", {"urls": urls}, lambda: render_sitemap(env, config, urls))
     site.made("/robots.txt", "robots.txt", {}, lambda: render_robots(env))
+    if render_pages is not None:
+        site.render_later(render_pages)
     return SiteRender(site.pages, diags, posts=len(rendered))

@@ -1,4 +1,4 @@
-"""Rendering many Markdown bodies on every core.
+"""Rendering many Markdown bodies, and many pages, on every core.
 
 Python-Markdown is pure Python, so threads do not help; worker processes
 do.  Each worker builds one ``BodyRenderer`` (building it costs more than a
@@ -96,3 +96,51 @@ def _render_forked(texts: list[str], workers: int) -> dict[str, str]:
                 if html is not None:
                     out[text] = html
     return out
+
+
+# --------------------------------------------------------------------------
+# Pages
+
+MIN_PARALLEL_PAGES = 200
+"""Fewer pages than this are rendered in-process: forking costs more."""
+
+_makes: Optional[list[Callable[[], bytes]]] = None
+
+
+def _call_slice(k: int, n: int) -> list[Optional[bytes]]:
+    """In a worker (or the parent): every ``n``-th page from the ``k``-th; None where one raised."""
+    out: list[Optional[bytes]] = []
+    for make in (_makes or [])[k::n]:
+        try:
+            out.append(make())
+        except Exception:  # raised again, with its real traceback, when the parent renders it
+            out.append(None)
+    return out
+
+
+def call_all(makes: list[Callable[[], bytes]], workers: Optional[int] = None) -> list[bytes]:
+    """``[make() for make in makes]``, spread over every core.
+
+    The page functions close over the whole site in memory, which a forked
+    worker inherits as it is: nothing is pickled but the resulting bytes.
+    Pages are dealt out in turn (page ``i`` to worker ``i mod n``), so each
+    worker gets the same mix of post and list pages; this process renders
+    one share itself.  A page that raised in a worker is rendered again here,
+    so its exception reaches the caller as if rendered serially.
+    """
+    global _makes
+    workers = workers or cores()
+    if workers < 2 or len(makes) < MIN_PARALLEL_PAGES or not can_fork():
+        return [make() for make in makes]
+    _makes = makes
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=workers - 1) as pool:
+            pending = [pool.apply_async(_call_slice, (k, workers)) for k in range(1, workers)]
+            shares = [_call_slice(0, workers)] + [r.get() for r in pending]
+    finally:
+        _makes = None
+    out: list[Optional[bytes]] = [None] * len(makes)
+    for k, share in enumerate(shares):
+        out[k::workers] = share
+    return [content if content is not None else makes[i]() for i, content in enumerate(out)]

@@ -229,12 +229,15 @@ def write_output(
             (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             count = _copy_static(list(static_dirs), tmp / "static", static_skip, previous=out / "static")
             written: set[Path] = set()
+            folders: set[Path] = set()
             for page in pages:
                 target = page_file(tmp, page.path)
                 if target in written:
                     raise OutputError(f"two pages would both be written to {page.path}")
                 written.add(target)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in folders:  # most pages are a folder of their own: one mkdir each
+                    os.makedirs(target.parent, exist_ok=True)
+                    folders.add(target.parent)
                 reuse = getattr(page, "reuse", None)
                 if reuse is not None:
                     _link_or_copy(Path(reuse), target)
