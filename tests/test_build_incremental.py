@@ -114,3 +114,17 @@ def test_pages_are_never_reused_from_another_output_folder(site):
     other = build(site, "other")  # a fresh folder: nothing to reuse, everything written
     assert all(os.stat(p).st_nlink == 1 for p in other.rglob("*.html"))
     assert tree(other) == tree(build(site, "fresh"))
+
+
+def test_reading_counts_are_kept_under_a_key_of_the_counting_code(site):
+    """The cached character counts and reading times change key with the code that counts them."""
+    from kxsj.render.cache import _PACKAGE_DIR, READING_MODULE, renderer_sources
+
+    names = {p.relative_to(_PACKAGE_DIR).as_posix() for p in renderer_sources(start=READING_MODULE)}
+    assert {"enrich/reading.py", "mathscan.py", "__init__.py"} <= names
+    out = build(site)
+    shards = list((out / CACHE_DIR / "reading").rglob("*.bin"))
+    assert shards, "the counts travel with the output"
+    edit_post(site, "（又一句）")
+    build(site)
+    assert tree(out) == tree(build(site, "fresh"))

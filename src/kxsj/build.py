@@ -96,11 +96,11 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
     return link_titles(to_html, posts, lambda url: href(config, url))
 
 
-def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[list[Post], list[Diagnostic]]:
+def load_site_posts(options: BuildOptions, config: Config, parse=None, reading=None) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
 
     ``parse`` is ``load_posts``' per-file hook; ``kxsj serve`` passes one that
-    reuses the files a save did not touch.
+    reuses the files a save did not touch.  ``reading`` is ``enrich``'s.
     """
     from kxsj.enrich import enrich
     from kxsj.load import load_posts
@@ -108,7 +108,7 @@ def load_site_posts(options: BuildOptions, config: Config, parse=None) -> tuple[
     result = load_posts(options.posts_dir, config, parse=parse)
     diags = list(result.diagnostics)
     posts = [p for p in result.posts if options.drafts or not p.draft]
-    return enrich(posts, config, diags), diags
+    return enrich(posts, config, diags, reading), diags
 
 
 def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
@@ -120,14 +120,16 @@ def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
     return PageStore(out_dir, site_key(config, root, names))
 
 
-def _finish_output(folder: Path, cache, store, indexer, diags: list[Diagnostic]) -> None:
+def _finish_output(folder: Path, cache, counted, store, indexer, diags: list[Diagnostic]) -> None:
     """Last steps inside the new output before it is swapped in: the render
-    cache and the page keys travel with the output, and the search index is
-    built over it."""
-    if cache is not None:
-        from kxsj.render.cache import cache_home
+    and reading caches and the page keys travel with the output, and the
+    search index is built over it."""
+    from kxsj.render.cache import CACHE_DIR, cache_home
 
+    if cache is not None:
         cache.save_into(cache_home(folder))
+    if counted is not None:
+        counted.save_into(folder / CACHE_DIR / "reading")
     if store is not None:
         store.save_into(folder)
     if indexer is not None:
@@ -177,8 +179,12 @@ def build_site(
         if saved is not None:
             diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
             return report(saved["posts"], saved["pages"], written=True)
+    counted = None
     if posts is None:
-        posts, load_diags = load_site_posts(options, config)
+        from kxsj.render.cache import reading_counter
+
+        reading, counted = reading_counter(options.out_dir)
+        posts, load_diags = load_site_posts(options, config, reading=reading)
         diags += load_diags
     indexer, search_diags = search_indexer(config)
     diags += search_diags
@@ -216,7 +222,7 @@ def build_site(
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=lambda folder: _finish_output(folder, cache, store, indexer, diags),
+            finish=lambda folder: _finish_output(folder, cache, counted, store, indexer, diags),
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))

@@ -7,7 +7,7 @@ needs to see more than one post at a time lives here, not in the loader.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from kxsj.config import Config
 from kxsj.enrich.links import restore_citations
@@ -17,12 +17,20 @@ from kxsj.enrich.urls import assign_urls
 from kxsj.model import Diagnostic, Post
 
 
-def enrich(posts: list[Post], config: Optional[Config] = None, diags: Optional[list[Diagnostic]] = None) -> list[Post]:
-    """Posts newest first, each with a unique ``url``; diagnostics appended to ``diags``."""
+def enrich(
+    posts: list[Post],
+    config: Optional[Config] = None,
+    diags: Optional[list[Diagnostic]] = None,
+    reading: Optional[Callable[[str], tuple[int, int]]] = None,
+) -> list[Post]:
+    """Posts newest first, each with a unique ``url``; diagnostics appended to ``diags``.
+
+    ``reading`` counts a body's characters and minutes (``assign_reading``'s ``counts``).
+    """
     diags = diags if diags is not None else []
     assign_urls(posts, diags)
     restore_citations(posts)  # needs the URLs
     assign_related(posts)
     assign_series_neighbours(posts)
-    assign_reading(posts)
+    assign_reading(posts, reading)
     return sorted(posts, key=lambda p: (p.date.sort_key(), p.title), reverse=True)

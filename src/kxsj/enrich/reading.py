@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from typing import Callable, Optional
 
 from kxsj.mathscan import scan
 from kxsj.model import Post
@@ -98,7 +99,17 @@ def reading_minutes(markdown_text: str) -> int:
     return _chars_and_minutes(markdown_text)[1]
 
 
-def assign_reading(posts: list[Post]) -> None:
-    """Set ``chars`` and ``reading_minutes`` from each post's body."""
+def chars_and_minutes(markdown_text: str) -> tuple[int, int]:
+    """``(char_count, reading_minutes)`` of a body, in one pass."""
+    return _chars_and_minutes(markdown_text)
+
+
+def assign_reading(posts: list[Post], counts: Optional[Callable[[str], tuple[int, int]]] = None) -> None:
+    """Set ``chars`` and ``reading_minutes`` from each post's body.
+
+    ``counts`` replaces ``chars_and_minutes`` (``kxsj build`` passes one
+    that keeps the numbers in the output's cache).
+    """
+    counts = counts or _chars_and_minutes
     for post in posts:
-        post.chars, post.reading_minutes = _chars_and_minutes(post.body)
+        post.chars, post.reading_minutes = counts(post.body)

@@ -71,14 +71,14 @@ def _module_files(package_dir: Path, dotted: str) -> list[Path]:
     return [p for p in (package_dir / rel.with_suffix(".py"), package_dir / rel / "__init__.py") if p.is_file()]
 
 
-def renderer_sources(package_dir: Path = _PACKAGE_DIR) -> list[Path]:
+def renderer_sources(package_dir: Path = _PACKAGE_DIR, start: str = RENDERER_MODULE) -> list[Path]:
     """The renderer's module and every kxsj module it imports, followed through their imports.
 
     Only these decide the HTML, so editing the loader or the dev server
     keeps the cache, while editing the math extension (or anything it
     uses) empties it.  ``kxsj/__init__.py`` (the version) is always in.
     """
-    todo = [package_dir / RENDERER_MODULE, package_dir / "__init__.py"]
+    todo = [package_dir / start, package_dir / "__init__.py"]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
@@ -105,10 +105,10 @@ def renderer_sources(package_dir: Path = _PACKAGE_DIR) -> list[Path]:
     return sorted(seen)
 
 
-def _source_digest(package_dir: Path = _PACKAGE_DIR) -> str:
+def _source_digest(package_dir: Path = _PACKAGE_DIR, start: str = RENDERER_MODULE) -> str:
     """SHA-256 over the renderer's source files (``renderer_sources``): a code change is a new renderer."""
     h = hashlib.sha256()
-    for path in renderer_sources(package_dir):
+    for path in renderer_sources(package_dir, start):
         h.update(path.relative_to(package_dir).as_posix().encode())
         h.update(b"\0")
         h.update(path.read_bytes())
@@ -323,6 +323,36 @@ def cached_renderer(
         return html
 
     return to_html
+
+
+READING_MODULE = "enrich/reading.py"
+
+
+def reading_counter(out_dir: Path) -> tuple[Callable[[str], tuple[int, int]], RenderCache]:
+    """``kxsj.enrich.reading.chars_and_minutes`` answered from the output's cache where it can be.
+
+    Counting a body's characters and reading time means scanning it for
+    math and markup: most of the enrich stage's time, for numbers that only
+    change with the body.  They are kept like rendered HTML, by a hash of
+    the body under a key of the counting code (``enrich/reading.py`` and
+    what it imports), in ``OUT/.kxsj-cache/reading/``.
+    """
+    from kxsj import __version__
+    from kxsj.enrich.reading import chars_and_minutes
+
+    key = hashlib.sha256(f"kxsj={__version__}\0{_source_digest(start=READING_MODULE)}".encode()).hexdigest()[:16]
+    cache = RenderCache(Path(out_dir) / CACHE_DIR / "reading", key)
+
+    def counts(text: str) -> tuple[int, int]:
+        kept = cache.get(text)
+        if kept is not None:
+            chars, minutes = kept.split()
+            return int(chars), int(minutes)
+        chars, minutes = chars_and_minutes(text)
+        cache.put(text, f"{chars} {minutes}")
+        return chars, minutes
+
+    return counts, cache
 
 
 def cache_home(out_dir: Path) -> Path:
