@@ -96,11 +96,15 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
     return link_titles(to_html, posts, lambda url: href(config, url))
 
 
-def load_site_posts(options: BuildOptions, config: Config, parse=None, reading=None) -> tuple[list[Post], list[Diagnostic]]:
+def load_site_posts(
+    options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None
+) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
 
     ``parse`` is ``load_posts``' per-file hook; ``kxsj serve`` passes one that
     reuses the files a save did not touch.  ``reading`` is ``enrich``'s.
+    ``loaded(posts)`` is called between the two stages: ``kxsj build`` starts
+    rendering the bodies there, which enrich does not change.
     """
     from kxsj.enrich import enrich
     from kxsj.load import load_posts
@@ -108,6 +112,8 @@ def load_site_posts(options: BuildOptions, config: Config, parse=None, reading=N
     result = load_posts(options.posts_dir, config, parse=parse)
     diags = list(result.diagnostics)
     posts = [p for p in result.posts if options.drafts or not p.draft]
+    if loaded is not None:
+        loaded(posts)
     return enrich(posts, config, diags, reading), diags
 
 
@@ -179,24 +185,32 @@ def build_site(
         if saved is not None:
             diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
             return report(saved["posts"], saved["pages"], written=True)
-    counted = None
+    counted = cache = None
+    renderer: list = []
+
+    def start_rendering(posts: list[Post]) -> None:
+        """Bodies from the output's .kxsj-cache; the rest start rendering on every core."""
+        from kxsj.render.cache import site_renderer
+
+        renderer.extend(site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t)))
+
     if posts is None:
         from kxsj.render.cache import reading_counter
 
         reading, counted = reading_counter(options.out_dir)
-        posts, load_diags = load_site_posts(options, config, reading=reading)
+        # The workers render while this process links the posts (enrich).
+        posts, load_diags = load_site_posts(options, config, reading=reading, loaded=start_rendering if to_html is None else None)
         diags += load_diags
+    elif to_html is None:
+        start_rendering(posts)
+    if renderer:
+        to_html, cache = renderer
     indexer, search_diags = search_indexer(config)
     diags += search_diags
     if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
         config = replace(config, search=False)
     progress = _Progress(options.progress, start)
     # 《title》 mentions of archive posts become links in every rendered body.
-    cache = None
-    if to_html is None:  # bodies from the output's .kxsj-cache, the rest rendered on every core
-        from kxsj.render.cache import site_renderer
-
-        to_html, cache = site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t))
     html_of = post_html(to_html, posts, config)
     store = None
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output

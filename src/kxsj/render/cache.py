@@ -297,7 +297,9 @@ def cached_renderer(
     """A Markdown -> HTML function answering from ``cache``; misses among ``texts`` rendered up front.
 
     ``render_many`` renders the misses in one go (``kxsj.render.parallel``)
-    and may leave out a text it failed on; ``render_one`` renders anything
+    and may leave out a text it failed on; it may also return a function
+    that waits for that result (work started in the background), called at
+    the first lookup; ``render_one`` renders anything
     not yet known, and its exception reaches the caller, which reports the
     post.  Every new result goes into the cache.
     """
@@ -309,12 +311,14 @@ def cached_renderer(
             missing.append(text)
         else:
             known[text] = html
-    if missing:
-        for text, html in render_many(missing).items():
-            known[text] = html
-            cache.put(text, html)
+    pending = [render_many(missing)] if missing else []
 
     def to_html(text: str) -> str:
+        if pending:  # the misses, rendered in the background since this was made
+            done = pending.pop()
+            for rendered, html in (done() if callable(done) else done).items():
+                known[rendered] = html
+                cache.put(rendered, html)
         html = known.get(text)
         if html is None:
             html = render_one(text)
@@ -363,9 +367,10 @@ def cache_home(out_dir: Path) -> Path:
 def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], str], RenderCache]:
     """The build's Markdown -> HTML: the cache of the current output, misses rendered on every core.
 
-    Call ``cache.save_into(cache_home(new_output))`` once the build has used it.
+    The misses start rendering in worker processes at once and are waited
+    for at the first lookup, so the caller can do other work meanwhile.  Call ``cache.save_into(cache_home(new_output))`` once the build has used it.
     """
-    from kxsj.render.parallel import default_render, render_many
+    from kxsj.render.parallel import default_render, start_render_many
 
     cache = RenderCache(cache_home(out_dir), renderer_key())
     one: list[Callable[[str], str]] = []
@@ -375,7 +380,7 @@ def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], 
             one.append(default_render())
         return one[0](text)
 
-    return cached_renderer(cache, texts, render_many, render_one), cache
+    return cached_renderer(cache, texts, start_render_many, render_one), cache
 
 
 # --------------------------------------------------------------------------

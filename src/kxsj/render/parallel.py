@@ -85,17 +85,50 @@ def render_many(
 
 
 def _render_forked(texts: list[str], workers: int) -> dict[str, str]:
+    return _start_forked(texts, workers)()
+
+
+def _start_forked(texts: list[str], workers: int) -> Callable[[], dict[str, str]]:
+    """Start the workers on ``texts``; the returned function waits for them and gives ``{text: html}``."""
     # Longest first, so no core is left with one big post at the end.
     order = sorted(texts, key=len, reverse=True)
     chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
-    out: dict[str, str] = {}
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(processes=min(workers, len(chunks))) as pool:
-        for chunk, results in zip(chunks, pool.imap(_render_chunk, chunks)):
-            for text, html in zip(chunk, results):
-                if html is not None:
-                    out[text] = html
-    return out
+    pool = ctx.Pool(processes=min(workers, len(chunks)))
+    try:
+        results = pool.imap(_render_chunk, chunks)
+    except BaseException:
+        pool.terminate()
+        raise
+
+    def collect() -> dict[str, str]:
+        out: dict[str, str] = {}
+        try:
+            for chunk, htmls in zip(chunks, results):
+                for text, html in zip(chunk, htmls):
+                    if html is not None:
+                        out[text] = html
+        finally:
+            pool.terminate()  # workers gone (and their threads here joined) before anything forks again
+            pool.join()
+        return out
+
+    return collect
+
+
+def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callable[[], dict[str, str]]:
+    """``render_many`` in the background: returns at once with a function that waits for the result.
+
+    The build starts the workers as soon as the posts are loaded and links
+    the posts to each other (the enrich stage) while they render.  Without
+    workers (one core, few texts, threads running) it renders right away.
+    """
+    workers = workers or cores()
+    unique = list(dict.fromkeys(texts))
+    if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
+        return _start_forked(unique, workers)
+    done = render_many(unique, workers=1)
+    return lambda: done
 
 
 # --------------------------------------------------------------------------
