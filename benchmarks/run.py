@@ -21,9 +21,10 @@ What it does:
 3. Prints median wall time, peak memory of the whole process tree and the
    ratios to Hugo in the same scenario.
 
-Peak memory is the larger of (a) the tree's summed RSS sampled every 10 ms
-from ``/proc`` (counts every worker process at once) and (b) ``ru_maxrss``
-from ``wait4`` (the biggest single process, exact, no sampling gaps).
+Peak memory is the larger of (a) the tree's summed PSS sampled every 10 ms
+from ``/proc`` (counts every worker process at once, and pages forked
+workers share with their parent once) and (b) ``ru_maxrss`` from ``wait4``
+(the biggest single process, exact, no sampling gaps).
 
 Usage::
 
@@ -320,8 +321,24 @@ def tools(base: Path, wanted: list[str], n: int, kxsj_src: Path = REPO / "src") 
 # Measuring
 
 
+def _pss_kb(pid: int) -> int | None:
+    """Proportional set size: resident memory with each shared page divided among its sharers."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _tree_rss_kb(root_pid: int) -> int:
-    """Summed RSS of ``root_pid`` and all its descendants, from ``/proc``."""
+    """Memory of ``root_pid`` and all its descendants, from ``/proc``: summed PSS (RSS where PSS is unknown).
+
+    PSS, not RSS: forked workers share the parent's pages copy-on-write, and
+    summing their RSS would count the shared pages once per process.
+    """
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -339,7 +356,8 @@ def _tree_rss_kb(root_pid: int) -> int:
     total, todo = 0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        pss = _pss_kb(pid)
+        total += pss if pss is not None else rss.get(pid, 0)
         todo.extend(children.get(pid, ()))
     return total
 

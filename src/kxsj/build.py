@@ -152,6 +152,15 @@ def build_site(
     ``posts`` (already enriched) and ``to_html`` replace the load stage and
     the body renderer, for tests and tools that make posts themselves.
     """
+    from kxsj.render.parallel import stop_workers
+
+    try:
+        return _build(options, to_html, posts)
+    finally:  # an interrupted build leaves no Markdown worker behind
+        stop_workers()
+
+
+def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts: Optional[list[Post]]) -> BuildReport:
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
     from kxsj.write.search import search_indexer

@@ -49,6 +49,26 @@ def _render_chunk(texts: list[str]) -> list[Optional[str]]:
     return out
 
 
+def _die_with_parent() -> None:
+    """Pool initializer: a worker ends the moment the build process does.
+
+    A build killed by a signal (SIGTERM while it renders) must leave no
+    worker running, nor one printing a broken-pipe traceback as it tries to
+    hand back a result nobody reads.  Linux delivers SIGKILL to the worker
+    when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the pool's own
+    cleanup still ends workers whenever the build exits normally.
+    """
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(0)
+
+
 def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -94,11 +114,12 @@ def _start_forked(texts: list[str], workers: int) -> Callable[[], dict[str, str]
     order = sorted(texts, key=len, reverse=True)
     chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
     ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(processes=min(workers, len(chunks)))
+    pool = ctx.Pool(processes=min(workers, len(chunks)), initializer=_die_with_parent)
+    _running.append(pool)
     try:
         results = pool.imap(_render_chunk, chunks)
     except BaseException:
-        pool.terminate()
+        stop_workers()
         raise
 
     def collect() -> dict[str, str]:
@@ -109,11 +130,22 @@ def _start_forked(texts: list[str], workers: int) -> Callable[[], dict[str, str]
                     if html is not None:
                         out[text] = html
         finally:
-            pool.terminate()  # workers gone (and their threads here joined) before anything forks again
-            pool.join()
+            stop_workers()  # workers gone (and their threads here joined) before anything forks again
         return out
 
     return collect
+
+
+_running: list = []
+"""Pools started by ``start_render_many`` and not yet waited for."""
+
+
+def stop_workers() -> None:
+    """End every background worker (the build calls it however it ends: Ctrl-C, SIGTERM, an error)."""
+    while _running:
+        pool = _running.pop()
+        pool.terminate()
+        pool.join()
 
 
 def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callable[[], dict[str, str]]:
@@ -161,14 +193,18 @@ def call_all(makes: list[Callable[[], bytes]], workers: Optional[int] = None) ->
     one share itself.  A page that raised in a worker is rendered again here,
     so its exception reaches the caller as if rendered serially.
     """
-    global _makes
     workers = workers or cores()
     if workers < 2 or len(makes) < MIN_PARALLEL_PAGES or not can_fork():
         return [make() for make in makes]
+    return _call_forked(makes, workers)
+
+
+def _call_forked(makes: list[Callable[[], bytes]], workers: int) -> list[bytes]:
+    global _makes
     _makes = makes
     try:
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes=workers - 1) as pool:
+        with ctx.Pool(processes=workers - 1, initializer=_die_with_parent) as pool:
             pending = [pool.apply_async(_call_slice, (k, workers)) for k in range(1, workers)]
             shares = [_call_slice(0, workers)] + [r.get() for r in pending]
     finally:
