@@ -57,10 +57,16 @@ def _die_with_parent() -> None:
     hand back a result nobody reads.  Linux delivers SIGKILL to the worker
     when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the pool's own
     cleanup still ends workers whenever the build exits normally.
+
+    Ctrl-C reaches the whole process group; workers ignore it and leave it
+    to the build, which stops them (``Pool.terminate``).  A worker that died
+    of it mid-task could hold the pool's queue lock and hang that cleanup.
     """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
