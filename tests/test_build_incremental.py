@@ -18,17 +18,10 @@ import pytest
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.render.cache import CACHE_DIR
+from tests.test_cache_render import tree
 
 EDITED_POST = "/archives/6409/"
 ANCHOR = "本文来给大家分享一下笔者最近的一个工作"
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.relative_to(folder).parts[0] != CACHE_DIR
-    }
 
 
 def inodes(folder: Path) -> dict[str, int]:
