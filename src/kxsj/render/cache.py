@@ -291,15 +291,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
 def cached_renderer(
     cache: RenderCache,
     texts: Iterable[str],
-    render_many: Callable[[list[str]], dict[str, str]],
+    render_many: Callable[[list[str]], Callable[[], dict[str, str]]],
     render_one: Callable[[str], str],
 ) -> Callable[[str], str]:
     """A Markdown -> HTML function answering from ``cache``; misses among ``texts`` rendered up front.
 
-    ``render_many`` renders the misses in one go (``kxsj.render.parallel``)
-    and may leave out a text it failed on; it may also return a function
-    that waits for that result (work started in the background), called at
-    the first lookup; ``render_one`` renders anything
+    ``render_many`` starts rendering the misses in one go
+    (``kxsj.render.parallel.start_render_many``) and returns a function that
+    waits for the result, called at the first lookup; the result may leave
+    out a text it failed on; ``render_one`` renders anything
     not yet known, and its exception reaches the caller, which reports the
     post.  Every new result goes into the cache.
     """
@@ -315,8 +315,7 @@ def cached_renderer(
 
     def to_html(text: str) -> str:
         if pending:  # the misses, rendered in the background since this was made
-            done = pending.pop()
-            for rendered, html in (done() if callable(done) else done).items():
+            for rendered, html in pending.pop()().items():
                 known[rendered] = html
                 cache.put(rendered, html)
         html = known.get(text)
