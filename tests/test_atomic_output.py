@@ -95,6 +95,16 @@ def big_site(built_big_site, tmp_path) -> Path:
     return root
 
 
+def change_every_page(root: Path) -> None:
+    """A new site title: every page is written again, so the write stage lasts long enough to be cut.
+
+    (After a one-post edit an in-place update writes a handful of files in
+    milliseconds; its commit is cut at every step in ``test_write_in_place``.)
+    """
+    config = root / "kxsj.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("大站", "大站（新）"), encoding="utf-8")
+
+
 def leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.name.startswith(".public."))
 
@@ -163,6 +173,8 @@ def snapshot_around(root: Path) -> tuple[dict, list[str]]:
 def test_interrupted_build_leaves_previous_output_and_nothing_else_changed(big_site, sig, during):
     if during == "render":  # without the previous build's cache every body and page is rendered: seconds of it
         shutil.rmtree(big_site / "public" / ".kxsj-cache")
+    else:
+        change_every_page(big_site)
     public_before = tree_digest(big_site / "public")
     around_before = snapshot_around(big_site)
     done = interrupt_build(big_site, sig, during)
@@ -175,6 +187,7 @@ def test_interrupted_build_leaves_previous_output_and_nothing_else_changed(big_s
 
 @pytest.mark.slow
 def test_sigkill_mid_write_keeps_previous_output_and_next_build_cleans_up(big_site):
+    change_every_page(big_site)
     public_before = tree_digest(big_site / "public")
     around_before = snapshot_around(big_site)
     done = interrupt_build(big_site, signal.SIGKILL, "write")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kxsj.enrich import enrich
 from kxsj.enrich.reading import CJK_PER_MINUTE, WORDS_PER_MINUTE, char_count, reading_minutes, text_counts
-from kxsj.enrich.related import RELATED_MAX, assign_related, assign_series_neighbours
+from kxsj.enrich.related import RELATED_MAX, RelatedMemo, assign_related, assign_series_neighbours
 from kxsj.model import Post, PostDate, Series
 
 
@@ -30,6 +30,35 @@ def test_related_ranks_by_shared_tags_then_newest_and_stops_at_five():
     assert len(me.related) == RELATED_MAX
     assert stranger.related == []  # sharing no tag is not related
     assert all(p.url not in [r.url for r in p.related] for p in posts)  # never itself
+
+
+def test_a_kept_memo_answers_only_while_urls_titles_dates_and_tags_stay(tmp_path):
+    def archive(**changes):
+        posts = [post(n, ["a", "b"] if n % 2 else ["b", "c"], year=2000 + n) for n in range(12)]
+        for n, tags in changes.items():
+            posts[int(n[1:])].tags = tags
+        return posts
+
+    def related(posts, memo=None):
+        assign_related(posts, memo=memo)
+        return [[r.url for r in p.related] for p in posts]
+
+    memo = RelatedMemo()
+    related(archive(), memo)
+    memo.save(tmp_path / "related.pickle")
+    kept = RelatedMemo.load(tmp_path / "related.pickle")
+    assert related(archive(), kept) == related(archive(), RelatedMemo())
+    changed = archive(n3=["c"])  # one post's tags: other posts' related change too
+    assert related(changed, kept) == related(archive(n3=["c"]), RelatedMemo()) != related(archive(), RelatedMemo())
+    def titles(posts, memo):
+        assign_related(posts, memo=memo)
+        return [[r.title for r in p.related] for p in posts]
+
+    retitled, fresh = archive(), archive()
+    retitled[5].title = fresh[5].title = "新标题"  # links show titles: a kept answer would show the old one
+    assert titles(retitled, kept) == titles(fresh, RelatedMemo())
+    (tmp_path / "related.pickle").write_bytes(b"damaged")
+    assert RelatedMemo.load(tmp_path / "related.pickle").key is None
 
 
 def test_post_without_tags_has_no_related():

@@ -22,6 +22,9 @@ from kxsj.assets import asset_dirs
 from kxsj.config import Config, load_config, normalise_base_url
 from kxsj.model import Diagnostic, Post
 
+RELATED_FILE = "related.pickle"
+"""``assign_related``'s memo in the output's cache: it holds until a post's URL, title, date or tags change."""
+
 
 @dataclass
 class BuildOptions:
@@ -97,12 +100,13 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
 
 
 def load_site_posts(
-    options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None
+    options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
+    related=None,
 ) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
 
     ``parse`` is ``load_posts``' per-file hook; ``kxsj serve`` passes one that
-    reuses the files a save did not touch.  ``reading`` is ``enrich``'s.
+    reuses the files a save did not touch.  ``reading`` and ``related`` are ``enrich``'s.
     ``loaded(posts)`` is called between the two stages: ``kxsj build`` starts
     rendering the bodies there, which enrich does not change.
     """
@@ -114,7 +118,7 @@ def load_site_posts(
     posts = [p for p in result.posts if options.drafts or not p.draft]
     if loaded is not None:
         loaded(posts)
-    return enrich(posts, config, diags, reading), diags
+    return enrich(posts, config, diags, reading, related), diags
 
 
 def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
@@ -126,18 +130,11 @@ def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
     return PageStore(out_dir, site_key(config, root, names))
 
 
-def _finish_output(folder: Path, cache, counted, store, indexer, diags: list[Diagnostic]) -> None:
-    """Last steps inside the new output before it is swapped in: the render
-    and reading caches and the page keys travel with the output, and the
-    search index is built over it."""
-    from kxsj.render.cache import CACHE_DIR, cache_home
-
-    if cache is not None:
-        cache.save_into(cache_home(folder))
-    if counted is not None:
-        counted.save_into(folder / CACHE_DIR / "reading")
-    if store is not None:
-        store.save_into(folder)
+def _finish_output(folder: Path, saves: list[Callable[[Path], None]], indexer, diags: list[Diagnostic]) -> None:
+    """Last steps inside the new output before it is committed: the caches
+    (``saves``) travel with the output, and the search index is built over it."""
+    for save in saves:
+        save(folder)
     if indexer is not None:
         diags.extend(indexer(folder))
 
@@ -161,10 +158,13 @@ def build_site(
 
 
 def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts: Optional[list[Post]]) -> BuildReport:
+    from kxsj.enrich.related import RelatedMemo
+    from kxsj.load.parse_cache import ParseCache
+    from kxsj.render.cache import CACHE_DIR, cache_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
     from kxsj.write.search import search_indexer
-    from kxsj.write.output import OutputError, check_out_dir, write_output
+    from kxsj.write.output import OutputError, check_out_dir, clean_stale, write_output
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
@@ -185,6 +185,9 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
     if problem:  # before any work: a wrong --out is the commonest mistake
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
         return report(0, 0, written=False)
+    # A build killed mid-write left a journal or a temporary tree: settle the
+    # output before anything reads its caches.
+    clean_stale(options.out_dir.resolve())
     stamp = None
     if posts is None and to_html is None:  # from files: nothing changed since the last build -> nothing to do
         from kxsj.render.cache import build_stamp
@@ -194,7 +197,7 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
         if saved is not None:
             diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
             return report(saved["posts"], saved["pages"], written=True)
-    counted = cache = None
+    counted = cache = parsed = related = None
     renderer: list = []
 
     def start_rendering(posts: list[Post]) -> None:
@@ -204,11 +207,14 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
         renderer.extend(site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t)))
 
     if posts is None:
-        from kxsj.render.cache import reading_counter
-
         reading, counted = reading_counter(options.out_dir)
+        parsed = ParseCache(options.out_dir / CACHE_DIR)
+        related = RelatedMemo.load(options.out_dir / CACHE_DIR / RELATED_FILE)
         # The workers render while this process links the posts (enrich).
-        posts, load_diags = load_site_posts(options, config, reading=reading, loaded=start_rendering if to_html is None else None)
+        posts, load_diags = load_site_posts(
+            options, config, parse=parsed, reading=reading, loaded=start_rendering if to_html is None else None,
+            related=related,
+        )
         diags += load_diags
     elif to_html is None:
         start_rendering(posts)
@@ -234,6 +240,18 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
         progress.finish()
     diags += site.diagnostics
 
+    # Caches travel with the output: each is written into the new output folder.
+    saves: list[Callable[[Path], None]] = []
+    if cache is not None:
+        saves.append(lambda folder: cache.save_into(cache_home(folder)))
+    if counted is not None:
+        saves.append(lambda folder: counted.save_into(folder / CACHE_DIR / "reading"))
+    if parsed is not None:
+        saves.append(lambda folder: parsed.save_into(folder / CACHE_DIR))
+    if related is not None:
+        saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
+    if store is not None:
+        saves.append(store.save_into)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
     try:
@@ -245,7 +263,9 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=lambda folder: _finish_output(folder, cache, counted, store, indexer, diags),
+            finish=lambda folder: _finish_output(folder, saves, indexer, diags),
+            # Pagefind reads the whole finished site: with search on, a new tree is swapped in.
+            in_place=indexer is None,
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))

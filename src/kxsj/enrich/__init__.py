@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from kxsj.config import Config
 from kxsj.enrich.links import restore_citations
 from kxsj.enrich.reading import assign_reading
-from kxsj.enrich.related import assign_related, assign_series_neighbours
+from kxsj.enrich.related import RelatedMemo, assign_related, assign_series_neighbours
 from kxsj.enrich.urls import assign_urls
 from kxsj.model import Diagnostic, Post
 
@@ -22,15 +22,17 @@ def enrich(
     config: Optional[Config] = None,
     diags: Optional[list[Diagnostic]] = None,
     reading: Optional[Callable[[str], tuple[int, int]]] = None,
+    related: Optional[RelatedMemo] = None,
 ) -> list[Post]:
     """Posts newest first, each with a unique ``url``; diagnostics appended to ``diags``.
 
-    ``reading`` counts a body's characters and minutes (``assign_reading``'s ``counts``).
+    ``reading`` counts a body's characters and minutes (``assign_reading``'s
+    ``counts``); ``related`` is ``assign_related``'s memo.
     """
     diags = diags if diags is not None else []
     assign_urls(posts, diags)
     restore_citations(posts)  # needs the URLs
-    assign_related(posts)
+    assign_related(posts, memo=related)
     assign_series_neighbours(posts)
     assign_reading(posts, reading)
     return sorted(posts, key=lambda p: (p.date.sort_key(), p.title), reverse=True)

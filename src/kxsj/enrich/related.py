@@ -11,11 +11,13 @@ and the neighbour is the nearest part that is there.
 from __future__ import annotations
 
 import heapq
+import pickle
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Optional
 
 from kxsj.enrich.links import ref
-from kxsj.model import Post
+from kxsj.model import Post, PostRef
 
 RELATED_MAX = 5
 
@@ -24,20 +26,63 @@ def _newest_first_key(post: Post) -> tuple:
     return (post.date.sort_key(), post.url)
 
 
-def assign_related(posts: list[Post], limit: int = RELATED_MAX) -> None:
+class RelatedMemo:
+    """The last answer of ``assign_related`` and what it was computed from.
+
+    Related posts follow from every post's URL, title, date and tags only;
+    after an edit of a body (the common case, in ``kxsj serve`` after every
+    save and in a build after one edit) none of those changed, and the last
+    answer still holds.  ``kxsj build`` keeps it in the output's cache
+    (``load``/``save``); ``kxsj serve`` keeps one in memory.
+    """
+
+    def __init__(self) -> None:
+        self.key: Optional[tuple] = None
+        self.related: list[list[tuple[str, str]]] = []
+
+    @staticmethod
+    def key_of(posts: list[Post], limit: int) -> tuple:
+        return (limit, [(p.url, p.title, p.date, tuple(p.tags)) for p in posts])
+
+    @classmethod
+    def load(cls, path: Path) -> "RelatedMemo":
+        memo = cls()
+        try:
+            with open(path, "rb") as f:
+                key, related = pickle.load(f)
+            if isinstance(key, tuple) and isinstance(related, list):
+                memo.key, memo.related = key, related
+        except Exception:  # missing or damaged: computed again
+            pass
+        return memo
+
+    def save(self, path: Path) -> None:
+        from kxsj.render.cache import _write_atomic
+
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(path, pickle.dumps((self.key, self.related), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass
+
+
+_serve_memo = RelatedMemo()
+
+
+def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[RelatedMemo] = None) -> None:
     """Set ``related`` on every post: most shared tags first, then newest first.
 
     Posts are numbered newest first, and each tag lists the numbers of its
     posts; counting a post's shared tags is then a ``Counter`` over those
     lists, so a large archive costs the number of co-tagged pairs (done in
-    C), not a Python comparison of every pair.
+    C), not a Python comparison of every pair.  ``memo`` (by default one
+    kept in memory) answers when nothing it depends on changed.
     """
-    # kxsj serve enriches after every save, mostly of a body: when no post's
-    # tags, date, URL or title changed, the last answer still holds.
-    key = (limit, [(p.url, p.title, p.date, p.tags) for p in posts])
-    if key == _last_related[0]:
-        for post, related in zip(posts, _last_related[1]):
-            post.related = list(related)
+    memo = memo if memo is not None else _serve_memo
+    key = RelatedMemo.key_of(posts, limit)
+    if key == memo.key:
+        for post, related in zip(posts, memo.related):
+            post.related = [PostRef(url, title) for url, title in related]
         return
     ordered = sorted(posts, key=_newest_first_key, reverse=True)
     number = {id(p): i for i, p in enumerate(ordered)}
@@ -52,10 +97,7 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX) -> None:
         shared.pop(number[id(post)], None)
         best = heapq.nsmallest(limit, shared.items(), key=lambda item: (-item[1], item[0]))
         post.related = [ref(ordered[i]) for i, _ in best]
-    _last_related[:] = [(limit, [(p.url, p.title, p.date, list(p.tags)) for p in posts]), [list(p.related) for p in posts]]
-
-
-_last_related: list = [None, None]
+    memo.key, memo.related = key, [[(r.url, r.title) for r in p.related] for p in posts]
 
 
 def series_parts(posts: list[Post]) -> dict[str, list[Post]]:

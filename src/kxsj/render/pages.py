@@ -62,7 +62,7 @@ class Page:
 
     path: str
     content: bytes
-    reuse: Optional[Path] = None
+    reuse: Optional[str] = None
 
     @property
     def is_html(self) -> bool:
@@ -73,7 +73,8 @@ class Page:
 class Reused:
     """What a page memo returns for a page whose file in the previous output is still right."""
 
-    file: Path
+    file: str
+    """Its absolute path."""
 
 
 @dataclass

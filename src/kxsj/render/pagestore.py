@@ -41,7 +41,7 @@ from kxsj.config import Config
 from kxsj.model import Post
 from kxsj.render.cache import CACHE_DIR, _library_versions, _package_digest, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
-from kxsj.write.output import page_file
+from kxsj.write.output import page_file, page_rel
 
 MANIFEST = "pages.json"
 VERSION = 1
@@ -101,9 +101,12 @@ class PageStore:
 
     def __init__(self, out_dir: Path, key: bytes):
         self.out_dir = Path(out_dir)
+        self._out = os.path.abspath(out_dir)
         self.key = key.hex()
         self._old: dict[str, list] = {}
         self._new: dict[str, str] = {}
+        self._kept: dict[str, list] = {}
+        """Reused pages' ``[size, mtime_ns]``: their file is the same, linked or left in place."""
         self._digests: dict[int, tuple[Any, bytes]] = {}
         self.reused = 0
         self.rendered = 0
@@ -139,23 +142,36 @@ class PageStore:
         self._new[path] = key
         old = self._old.get(path)
         if old is not None and old[0] == key:
-            file = page_file(self.out_dir, path)
+            file = os.path.join(self._out, page_rel(path))
             try:
                 st = os.stat(file)
             except OSError:
                 st = None
             if st is not None and [st.st_size, st.st_mtime_ns] == old[1:]:
                 self.reused += 1
+                self._kept[path] = old[1:]
                 return Reused(file)
         self.rendered += 1
         return make()
 
     def save_into(self, new_out: Path) -> None:
-        """Record this build's keys with the files as they are in ``new_out`` (the output about to be swapped in)."""
+        """Record this build's keys with the files as they are in ``new_out`` (the output about to be swapped in).
+
+        A page missing there is one an in-place update keeps in the current
+        output (``kxsj.write.update``): its file there is recorded.
+        """
         pages = {}
         for path, key in self._new.items():
+            if path in self._kept:
+                pages[path] = [key, *self._kept[path]]
+                continue
             try:
                 st = os.stat(page_file(new_out, path))
+            except FileNotFoundError:
+                try:
+                    st = os.stat(page_file(self.out_dir, path))
+                except OSError:
+                    continue
             except OSError:
                 continue
             pages[path] = [key, st.st_size, st.st_mtime_ns]

@@ -6,6 +6,11 @@ when every file is there is the old output renamed away, the new one renamed
 in, and the old one removed.  An exception, Ctrl-C or SIGTERM part-way leaves
 the previous output exactly as it was and removes the temporary folder.
 
+When the caller allows it (``in_place``) and there is a previous output, only
+the files that changed are staged there and moved into the output with a
+journal instead (``kxsj.write.update``): same guarantee, without making and
+removing a folder per page.
+
 Because a wrong ``--out`` could wipe real work, the output folder must be
 either absent, empty, or marked with ``.kxsj-output`` by an earlier build;
 and it may not be the site root, the posts folder, or a folder holding them.
@@ -76,14 +81,19 @@ def check_out_dir(out_dir: Path, protected: Iterable[Path] = (), inputs: Iterabl
     return None
 
 
-def page_file(root: Path, site_path: str) -> Path:
-    """``/a/b/`` -> ``root/a/b/index.html``; ``/feed.xml`` -> ``root/feed.xml``; never outside ``root``."""
+def page_rel(site_path: str) -> str:
+    """``/a/b/`` -> ``a/b/index.html``; ``/feed.xml`` -> ``feed.xml``; never outside the output folder."""
     parts = [p for p in site_path.split("/") if p]
     if any(p in (".", "..") for p in parts) or not site_path.startswith("/"):
         raise OutputError(f"page path {site_path!r} would leave the output folder")
     if site_path.endswith("/"):
         parts.append("index.html")
-    return root.joinpath(*parts)
+    return "/".join(parts)
+
+
+def page_file(root: Path, site_path: str) -> Path:
+    """``/a/b/`` -> ``root/a/b/index.html`` (see ``page_rel``)."""
+    return Path(root, page_rel(site_path))
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -96,29 +106,33 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _copy_static(sources: list[Path], dest: Path, skip: Iterable[str], previous: Optional[Path] = None) -> int:
-    """Copy each static folder into ``dest`` in order (later ones win); skip named top folders.
+def _static_files(sources: list[Path], skip: Iterable[str]) -> dict[str, Path]:
+    """``relative path -> source`` of the static folders in order (a later folder's file wins); named top folders skipped."""
+    skip = set(skip)
+    files: dict[str, Path] = {}
+    for src in sources:
+        for path in sorted(src.rglob("*")):
+            rel = path.relative_to(src)
+            if rel.parts[0] in skip or not path.is_file():
+                continue
+            files[rel.as_posix()] = path
+    return files
+
+
+def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = None) -> int:
+    """Copy the static files into ``dest``.
 
     Copies keep the source's modification time, so a file of the
     ``previous`` output's ``static/`` with the source's size and time is that
     same copy: it is linked rather than copied again (MathJax alone is
     megabytes).
     """
-    skip = set(skip)
-    count = 0
-    for src in sources:
-        for path in sorted(src.rglob("*")):
-            rel = path.relative_to(src)
-            if rel.parts[0] in skip or not path.is_file():
-                continue
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():  # an earlier folder's file of the same name: this one wins
-                target.unlink()
-            if not (previous is not None and _same_copy(path, previous / rel) and try_link(previous / rel, target)):
-                shutil.copy2(path, target)
-            count += 1
-    return count
+    for rel, path in files.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not (previous is not None and _same_copy(path, previous / rel) and try_link(previous / rel, target)):
+            shutil.copy2(path, target)
+    return len(files)
 
 
 def _same_copy(source: Path, copy: Path) -> bool:
@@ -181,9 +195,11 @@ def clean_stale(out: Path) -> None:
     those of a process that is no longer running are leftovers (a running
     build, e.g. the dev server's, keeps its own).  A leftover ``old`` folder
     holds the previous output when the kill fell between the swap's two
-    renames: it is put back if ``out`` is missing, else removed.
+    renames: it is put back if ``out`` is missing, else removed.  A
+    leftover ``.NAME.commit-PID-…`` journal is an in-place update cut short:
+    it is rolled back (``kxsj.write.update.roll_back``).
     """
-    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old)-(\d+)-")
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old|commit)-(\d+)-")
     try:
         names = sorted(p.name for p in out.parent.iterdir())
     except OSError:
@@ -193,6 +209,11 @@ def clean_stale(out: Path) -> None:
         if not m or int(m.group(2)) == os.getpid() or _process_alive(int(m.group(2))):
             continue
         stale = out.parent / name
+        if m.group(1) == "commit":
+            from kxsj.write.update import roll_back
+
+            roll_back(stale, out)
+            continue
         if m.group(1) == "old" and not out.exists() and (stale / out.name / MARKER).is_file():
             os.rename(stale / out.name, out)
         _remove(stale)
@@ -207,6 +228,7 @@ def write_output(
     inputs: Iterable[Path] = (),
     commit: bool = True,
     finish: Optional[Callable[[Path], None]] = None,
+    in_place: bool = False,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -214,7 +236,10 @@ def write_output(
     away: the previous output stays (``--strict`` with warnings).
     Raises ``OutputError`` for an unusable ``out_dir``.
     ``finish(folder)`` runs on the complete new output just before the swap
-    (the search indexer reads the finished pages there).
+    (the search indexer reads the finished pages there).  With
+    ``in_place``, a previous output is updated file by file instead
+    (``kxsj.write.update``); ``finish`` then sees only the files that
+    changed, so the search indexer cannot run there.
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -222,12 +247,20 @@ def write_output(
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
+    static = _static_files(list(static_dirs), static_skip)
     with _sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-        old: Optional[Path] = None
         try:
+            if in_place and (out / MARKER).is_file():
+                from kxsj.write.update import update_output
+
+                return update_output(
+                    pages, out, tmp, [("static/" + rel, path) for rel, path in static.items()], (MARKER, MARKER_TEXT),
+                    commit, finish, page_rel,
+                    lambda tree: _swap(tree, out, finish=None), f".{out.name}.commit-{os.getpid()}-{tmp.name[-8:]}",
+                )
             (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-            count = _copy_static(list(static_dirs), tmp / "static", static_skip, previous=out / "static")
+            count = _copy_static(static, tmp / "static", previous=out / "static")
             written: set[Path] = set()
             folders: set[Path] = set()
             for page in pages:
@@ -246,21 +279,28 @@ def write_output(
                 count += 1
             if not commit:
                 return count
-            if finish is not None:
-                finish(tmp)
-            if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
-                os.rename(out, old / out.name)
-            os.rename(tmp, out)
-        except BaseException:
-            # Put the previous output back if the swap was cut between its two renames.
-            if old is not None and not out.exists() and (old / out.name).exists():
-                os.rename(old / out.name, out)
-                _remove(old)
-            raise
+            _swap(tmp, out, finish)
         finally:
             if tmp.exists():
                 _remove(tmp)
-        if old is not None:
-            _remove(old)
     return count
+
+
+def _swap(tree: Path, out: Path, finish: Optional[Callable[[Path], None]]) -> None:
+    """Run ``finish`` on the complete new ``tree``, then put it in ``out``'s place and remove the old output."""
+    old: Optional[Path] = None
+    if finish is not None:
+        finish(tree)
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
+            os.rename(out, old / out.name)
+        os.rename(tree, out)
+    except BaseException:
+        # Put the previous output back if the swap was cut between its two renames.
+        if old is not None and not out.exists() and (old / out.name).exists():
+            os.rename(old / out.name, out)
+            _remove(old)
+        raise
+    if old is not None:
+        _remove(old)
