@@ -208,7 +208,7 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
 
     if posts is None:
         reading, counted = reading_counter(options.out_dir)
-        parsed = ParseCache(options.out_dir / CACHE_DIR)
+        parsed = ParseCache(options.out_dir / CACHE_DIR, known=stamp.file_digests if stamp is not None else None)
         related = RelatedMemo.load(options.out_dir / CACHE_DIR / RELATED_FILE)
         # The workers render while this process links the posts (enrich).
         posts, load_diags = load_site_posts(

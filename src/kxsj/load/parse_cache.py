@@ -7,10 +7,11 @@ whose bytes were parsed by the previous build gets that result back (with
 the diagnostics it gave) instead of being parsed again.
 
 Why a stale result can never be used: the key is a digest of the file's
-*bytes* (not its size or time, which can stay the same across an edit),
-the path as given and as shown in messages, the parser's name, and all of
-kxsj's code.  A result is stored only if the file still holds the bytes it
-was keyed by once parsed.  Results are kept pickled, so each build gets
+*bytes* (SHA-256; not its size or time, which can stay the same across an
+edit), the path as given and as shown in messages, the parser's name, and
+all of kxsj's code.  A result is stored only if the file held the bytes it
+is keyed by both before and after it was parsed.  The build's stamp has
+already hashed every post file, and passes those digests in (``known``).  Results are kept pickled, so each build gets
 fresh objects that later stages may change freely.
 
 It lives in the output folder like the other caches
@@ -24,13 +25,24 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from kxsj.load import ParseFile
 from kxsj.load.files import MAX_BYTES, display_path
 from kxsj.model import Diagnostic
 
 FOLDER = "parse"
+
+
+def _file_digest(path: Path) -> Optional[str]:
+    """SHA-256 hex of the file, or None if it cannot be read or is over the size limit."""
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size > MAX_BYTES:
+                return None
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def _code_key() -> str:
@@ -42,8 +54,10 @@ def _code_key() -> str:
 class ParseCache:
     """``load_posts``' ``parse`` hook reusing the previous build's results (see the module docstring)."""
 
-    def __init__(self, cache_dir: Path):
+    def __init__(self, cache_dir: Path, known: Optional[dict[str, str]] = None):
         self.key = _code_key()
+        self.known = known or {}
+        """Absolute path -> SHA-256 hex of files hashed earlier in this build (``BuildStamp.file_digests``)."""
         self._old: dict[bytes, bytes] = {}
         self._new: dict[bytes, bytes] = {}
         self.hits = 0
@@ -56,17 +70,14 @@ class ParseCache:
             self._old = {}
 
     def __call__(self, path: Path, parse_file: ParseFile, diags: list[Diagnostic]) -> Any:
-        try:
-            with open(path, "rb") as f:
-                if os.fstat(f.fileno()).st_size > MAX_BYTES:
-                    return parse_file(path, diags)  # refused by the parser, unread
-                data = f.read()
-        except OSError:
-            return parse_file(path, diags)  # the parser reports it
+        content = self.known.get(os.path.abspath(path))
+        if content is None:
+            content = _file_digest(path)
+            if content is None:
+                return parse_file(path, diags)  # unreadable or too big: the parser reports it
         h = hashlib.blake2b(digest_size=24)
-        for part in (parse_file.__module__, parse_file.__qualname__, str(path), display_path(path)):
+        for part in (parse_file.__module__, parse_file.__qualname__, str(path), display_path(path), content):
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        h.update(data)
         key = h.digest()
         kept = self._old.get(key)
         if kept is not None:
@@ -79,16 +90,16 @@ class ParseCache:
                 self._new[key] = kept
                 diags.extend(found)
                 return result
+        before = _file_digest(path)
         found: list[Diagnostic] = []
         result = parse_file(path, found)
         diags.extend(found)
-        try:
-            with open(path, "rb") as f:
-                unchanged = f.read() == data
-            if unchanged:
+        # Kept only if the file held the keyed bytes before and after parsing.
+        if before == content and _file_digest(path) == content:
+            try:
                 self._new[key] = pickle.dumps((result, found), protocol=pickle.HIGHEST_PROTOCOL)
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
-            pass
+            except (pickle.PicklingError, TypeError, AttributeError):
+                pass
         return result
 
     def save_into(self, cache_dir: Path) -> None:

@@ -398,11 +398,21 @@ def _package_digest(package_dir: Path = _PACKAGE_DIR) -> str:
     return h.hexdigest()
 
 
-def _tree_entries(folder: Path, content: bool) -> Iterable[str]:
-    """One line per file below ``folder``: its path and its content hash (or size and mtime)."""
+def _content_line(path: str, digests: Optional[dict[str, str]]) -> str:
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digests is not None:
+        digests[os.path.abspath(path)] = digest
+    return f"{path} {digest}"
+
+
+def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]] = None) -> Iterable[str]:
+    """One line per file below ``folder``: its path and its content hash (or size and mtime).
+
+    Content hashes are also put in ``digests`` (absolute path -> SHA-256 hex).
+    """
     if folder.is_file():
-        with open(folder, "rb") as f:
-            yield f"{folder} {hashlib.sha256(f.read()).hexdigest()}"
+        yield _content_line(str(folder), digests)
         return
     if not folder.is_dir():
         yield f"{folder}: none"
@@ -412,19 +422,21 @@ def _tree_entries(folder: Path, content: bool) -> Iterable[str]:
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if content:
-                with open(path, "rb") as f:
-                    yield f"{path} {hashlib.sha256(f.read()).hexdigest()}"
+                yield _content_line(path, digests)
             else:
                 st = os.stat(path)
                 yield f"{path} {st.st_size} {st.st_mtime_ns}"
 
 
-def inputs_digest(sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object]) -> str:
+def inputs_digest(
+    sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object], digests: Optional[dict[str, str]] = None
+) -> str:
     """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
 
     ``settings`` are the build's options (base URL, drafts, strict, output
     folder, search tool found or not); kxsj's code and library versions are
-    always in.
+    always in.  Each source file's SHA-256 goes into ``digests`` (the parse
+    cache then need not read unchanged files again).
     """
     h = hashlib.sha256()
     for line in (
@@ -436,7 +448,7 @@ def inputs_digest(sources: Iterable[Path], assets: Iterable[Path], settings: Map
     ):
         h.update(line.encode() + b"\n")
     for folder in sources:
-        for line in _tree_entries(Path(folder), content=True):
+        for line in _tree_entries(Path(folder), content=True, digests=digests):
             h.update(line.encode("utf-8", "surrogateescape") + b"\n")
     for folder in assets:
         for line in _tree_entries(Path(folder), content=False):
@@ -459,6 +471,8 @@ class BuildStamp:
 
     def __init__(self, root: Path, out_dir: Path):
         self.path = Path(out_dir) / CACHE_DIR / "build.json"
+        self.file_digests: dict[str, str] = {}
+        """Absolute path -> SHA-256 hex of every source file, as hashed for the digest."""
 
     def load(self, digest: str, out_dir: Path) -> Optional[dict]:
         """The saved report when nothing changed since it was made, else None."""
@@ -507,5 +521,6 @@ def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool
         "pagefind": pagefind,
     }
     sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
-    digest = inputs_digest(sources, asset_dirs("static", root), settings)
-    return BuildStamp(root, out_dir), digest
+    stamp = BuildStamp(root, out_dir)
+    digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.file_digests)
+    return stamp, digest
