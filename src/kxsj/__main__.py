@@ -1,5 +1,5 @@
 """``python -m kxsj`` is the same as the ``kxsj`` command."""
 
-from kxsj.cli import main
+from kxsj.cli import run
 
-raise SystemExit(main())
+run()

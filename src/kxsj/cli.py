@@ -183,3 +183,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"kxsj: internal error: {type(exc).__name__}: {exc} (set KXSJ_DEBUG=1 for the traceback, and please report it)", file=sys.stderr)
         return EXIT_FAIL
+
+
+def run() -> None:
+    """The process entry point (``kxsj``, ``python -m kxsj``): ``main``, then exit at once.
+
+    Everything a command writes is flushed or closed when ``main`` returns,
+    and the build stops its workers itself, so the interpreter's teardown
+    (freeing a large archive's objects one by one: 50 to 90 ms at 1,400
+    posts) is skipped.  ``main`` itself returns normally, for callers in
+    a process of their own.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the reader left (`kxsj list | head`), or the stream is closed
+            pass
+    os._exit(code)
