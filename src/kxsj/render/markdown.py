@@ -15,7 +15,9 @@ Extensions, and why:
 * ``tables``, ``md_in_html`` (image captions written as HTML whose inside is
   Markdown), ``attr_list``;
 * ``toc`` with ``slugify_unicode``: Chinese headings get readable ids;
-* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph.
+* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph;
+* ``kxsj.render.fast_inline``: the same inline stage, without the regex
+  searches that cannot match (rendering time, not output).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import markdown
 from markdown.extensions.toc import slugify_unicode
 
 from kxsj.render.cjk import CjkLineJoinExtension
+from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.math import MathExtension
 
 
@@ -53,6 +56,7 @@ def _extensions() -> tuple[list, dict]:
         "attr_list",
         "toc",
         CjkLineJoinExtension(),
+        FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {
         "pymdownx.arithmatex": {"generic": True},
