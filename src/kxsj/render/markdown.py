@@ -11,11 +11,14 @@ Extensions, and why:
   ``kxsj.mathscan``, the same rules the original site's MathJax used;
 * ``pymdownx.superfences`` + ``pymdownx.highlight``: fenced code through
   Pygments with CSS classes under ``.highlight`` (no inline styles, so the
-  site stylesheet controls colours);
+  site stylesheet controls colours, and ``ClassModeStyle`` spares Pygments
+  building a stylesheet per block that nothing reads);
 * ``tables``, ``md_in_html`` (image captions written as HTML whose inside is
   Markdown), ``attr_list``;
 * ``toc`` with ``slugify_unicode``: Chinese headings get readable ids;
-* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph.
+* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph;
+* ``kxsj.render.fast_inline``: the same inline stage, without the regex
+  searches that cannot match (rendering time, not output).
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from dataclasses import dataclass, field
 
 import markdown
 from markdown.extensions.toc import slugify_unicode
+from pygments.style import Style, StyleMeta
 
 from kxsj.render.cjk import CjkLineJoinExtension
+from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.math import MathExtension
 
 
@@ -42,7 +47,30 @@ class RenderedBody:
     toc: list[tuple[int, str, str]] = field(default_factory=list)
 
 
+class _NoTokenStyles(StyleMeta):
+    """A style class that lists no token styles when iterated."""
+
+    def __iter__(cls):
+        return iter(())
+
+
+class ClassModeStyle(Style, metaclass=_NoTokenStyles):
+    """The Pygments style for highlighting with CSS classes: no token styles.
+
+    ``pymdownx.highlight`` makes a new ``HtmlFormatter`` for every code
+    block, and the formatter's constructor turns its style into a table of
+    CSS per token type (``_create_stylesheet``), which costs more than
+    highlighting a short block.  With ``noclasses=False`` nothing reads that
+    table: spans get class names from their token types, and the colours
+    are in ``static/css/pygments.css``.  With no token styles the table is
+    empty and costs nothing; the HTML is the same.  With ``noclasses=True``
+    the table *is* the output, so ``_extensions`` uses this style only with
+    classes.
+    """
+
+
 def _extensions() -> tuple[list, dict]:
+    noclasses = False  # CSS classes; the colours are in static/css/pygments.css
     extensions = [
         "pymdownx.arithmatex",
         MathExtension(),  # after arithmatex: replaces its processors
@@ -53,6 +81,7 @@ def _extensions() -> tuple[list, dict]:
         "attr_list",
         "toc",
         CjkLineJoinExtension(),
+        FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {
         "pymdownx.arithmatex": {"generic": True},
@@ -60,7 +89,8 @@ def _extensions() -> tuple[list, dict]:
             "use_pygments": True,
             "css_class": "highlight",
             "guess_lang": False,
-            "noclasses": False,
+            "noclasses": noclasses,
+            "pygments_style": "default" if noclasses else ClassModeStyle,
         },
         "toc": {"slugify": slugify_unicode, "permalink": False},
     }
