@@ -22,6 +22,7 @@ BASE_URL_ARG = "${{ steps.pages.outputs.base_url }}/"
 # Oldest major of each action the workflow may use: the newest ones when it
 # was written. A later bump passes; a downgrade does not.
 MIN_MAJOR = {
+    "actions/cache": 6,
     "actions/checkout": 7,
     "actions/setup-python": 7,
     "actions/configure-pages": 6,
@@ -68,7 +69,7 @@ BREAKAGES = {
     ),
     "needs a missing job": ("needs: build", "needs: bulid", 'needs job "bulid"'),
     "bad permission level": ("pages: write", "pages: writ", "writ"),
-    "unknown action input": ("path: public", "paht: public", "paht"),
+    "unknown action input": ("restore-keys:", "restore-key:", "restore-key"),
 }
 
 
@@ -133,6 +134,25 @@ def test_build_job_builds_strictly_for_the_pages_address(workflow):
     upload = only_step(build, "actions/upload-pages-artifact")
     assert upload["with"]["path"] == "public"
     assert steps.index(upload) > build_index
+
+
+def test_ci_builds_start_from_the_previous_output_and_publish_no_cache(workflow):
+    """The previous output (with ``.kxsj-cache``) is restored before the build;
+    the cache is moved out of ``public/`` for the upload and back for the save."""
+    build = workflow["jobs"]["build"]
+    steps = build["steps"]
+    cache = only_step(build, "actions/cache")
+    assert cache["with"]["path"] == "public"
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"])
+    runs = {i: shlex.split(s["run"]) for i, s in enumerate(steps) if "run" in s}
+    (build_index,) = [i for i, argv in runs.items() if argv[:2] == ["kxsj", "build"]]
+    upload = steps.index(only_step(build, "actions/upload-pages-artifact"))
+    moves = {i: argv for i, argv in runs.items() if argv[0] == "mv"}
+    out = [i for i, argv in moves.items() if argv[1] == "public/.kxsj-cache"]
+    back = [i for i, argv in moves.items() if argv[2] == "public/.kxsj-cache"]
+    assert len(out) == 1 and len(back) == 1, moves
+    assert steps.index(cache) < build_index < out[0] < upload < back[0]
+    assert moves[out[0]][2] == moves[back[0]][1]
 
 
 def test_deploy_job_publishes_the_artifact(workflow):
