@@ -193,11 +193,12 @@ def test_sigkill_mid_write_keeps_previous_output_and_next_build_cleans_up(big_si
     done = interrupt_build(big_site, signal.SIGKILL, "write")
     assert done.returncode == -signal.SIGKILL
     assert tree_digest(big_site / "public") == public_before
-    # Only the temporary folder was added beside the output.
-    around = {k: v for k, v in tree_digest(big_site, skip=("public",)).items() if not k.startswith(".public.tmp-")}
+    # Only the temporary folders (the new tree, the workers' page spool) were added beside the output.
+    temporary = (".public.tmp-", ".public.spool-")
+    around = {k: v for k, v in tree_digest(big_site, skip=("public",)).items() if not k.startswith(temporary)}
     assert around == around_before[0]
     stale = leftovers(big_site)
-    assert stale and all(n.startswith(".public.tmp-") for n in stale)  # SIGKILL cannot clean up
+    assert stale and all(n.startswith(temporary) for n in stale)  # SIGKILL cannot clean up
 
     rebuilt = subprocess.run(kxsj_command("build"), cwd=big_site, env=kxsj_env(), capture_output=True, text=True, timeout=600)
     assert rebuilt.returncode == 0, rebuilt.stderr

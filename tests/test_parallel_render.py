@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import threading
 
 import pytest
@@ -70,6 +73,13 @@ def test_pages_rendered_by_several_processes_come_back_in_order():
     assert parallel._call_forked(makes, 3) == [make() for make in makes]
 
 
+def test_pages_written_to_a_spool_come_back_as_their_files(tmp_path):
+    makes = [(lambda i=i: f"<p>page {i}</p>".encode()) for i in range(parallel.MIN_PARALLEL_PAGES + 5)]
+    files = parallel._call_forked(makes, 2, tmp_path)
+    assert all(isinstance(f, str) and Path(f).parent == tmp_path for f in files)
+    assert [Path(f).read_bytes() for f in files] == [make() for make in makes]
+
+
 def test_a_page_that_raises_in_a_worker_raises_in_the_caller():
     def broken() -> bytes:
         raise ValueError("template bug")
@@ -85,14 +95,18 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
 
     forked = []
     real = parallel._call_forked
-    monkeypatch.setattr(parallel, "_call_forked", lambda makes, workers: forked.append(len(makes)) or real(makes, workers))
+    monkeypatch.setattr(
+        parallel, "_call_forked", lambda makes, workers, spool=None: forked.append((len(makes), spool)) or real(makes, workers, spool)
+    )
     monkeypatch.setattr(parallel, "can_fork", lambda: True)  # as in a plain `kxsj build`, whatever else this test process runs
     monkeypatch.setattr(parallel, "MIN_PARALLEL_PAGES", 1)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     with open(tmp_site / "kxsj.yml", "a", encoding="utf-8") as f:
         f.write("\nsearch: false\n")
     assert build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "many")).written
-    assert forked and forked[0] > 100, "the pages went to the workers"
+    assert forked and forked[0][0] > 100, "the pages went to the workers"
+    assert forked[0][1] is not None, "and came back as spool files"
+    assert not [n for n in os.listdir(tmp_site) if ".spool-" in n], "the spool is removed"
     monkeypatch.setattr(parallel, "cores", lambda: 1)
     assert build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "one")).written
     assert tree(tmp_site / "many") == tree(tmp_site / "one")

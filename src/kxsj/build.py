@@ -10,6 +10,7 @@ keep the last good site.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -151,20 +152,26 @@ def build_site(
     """
     from kxsj.render.parallel import stop_workers
 
-    try:
-        return _build(options, to_html, posts)
-    finally:  # an interrupted build leaves no Markdown worker behind
-        stop_workers()
+    from kxsj.write.output import sigterm_as_interrupt
+
+    with contextlib.ExitStack() as cleanup:
+        cleanup.enter_context(sigterm_as_interrupt())  # `kill` cleans up like Ctrl-C
+        try:
+            return _build(options, to_html, posts, cleanup)
+        finally:  # an interrupted build leaves no Markdown worker behind
+            stop_workers()
 
 
-def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts: Optional[list[Post]]) -> BuildReport:
+def _build(
+    options: BuildOptions, to_html: Optional[Callable[[str], str]], posts: Optional[list[Post]], cleanup: contextlib.ExitStack
+) -> BuildReport:
     from kxsj.enrich.related import RelatedMemo
     from kxsj.load.parse_cache import ParseCache
     from kxsj.render.cache import CACHE_DIR, cache_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
     from kxsj.write.search import search_indexer
-    from kxsj.write.output import OutputError, check_out_dir, clean_stale, write_output
+    from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
@@ -231,7 +238,11 @@ def _build(options: BuildOptions, to_html: Optional[Callable[[str], str]], posts
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
         store = page_store(options.out_dir, config, options.root, posts)
     try:
-        site = render_site(posts, config, html_of, options.root, progress, memo=store, render_pages=call_all)
+        # Render workers write the pages into a spool beside the output, linked from there.
+        spool = cleanup.enter_context(page_spool(options.out_dir))
+        site = render_site(
+            posts, config, html_of, options.root, progress, memo=store, render_pages=lambda makes: call_all(makes, spool=spool)
+        )
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))

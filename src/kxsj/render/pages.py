@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, Union
 from urllib.parse import unquote
 
 import jinja2
@@ -55,9 +55,10 @@ unchanged, and calls ``make()`` otherwise; ``kxsj build`` passes a
 class Page:
     """One output file: ``path`` is a decoded site path; ``/x/`` means ``x/index.html``.
 
-    ``reuse``, when set, is the previous output's file holding exactly this
-    page (``kxsj.render.pagestore``): the writer links it instead of writing
-    ``content``, which is then empty.
+    ``reuse``, when set, is a file holding exactly this page — the previous
+    output's (``kxsj.render.pagestore``) or one a render worker wrote
+    (``kxsj.render.parallel.call_all``): the writer links it instead of
+    writing ``content``, which is then empty.
     """
 
     path: str
@@ -67,6 +68,10 @@ class Page:
     @property
     def is_html(self) -> bool:
         return self.path.endswith("/") or self.path.endswith(".html")
+
+
+RenderPages = Callable[[list[Callable[[], bytes]]], list[Union[bytes, str]]]
+"""Renders page functions in a batch: each page's bytes, or the path of a file holding them."""
 
 
 @dataclass(frozen=True)
@@ -200,11 +205,12 @@ class _Site:
         made = self.memo(path, template, inputs, make) if self.memo else make()
         self.pages.append(Page(path, b"", made.file) if isinstance(made, Reused) else Page(path, made))
 
-    def render_later(self, render_pages: Callable[[list[Callable[[], bytes]]], list[bytes]]) -> None:
+    def render_later(self, render_pages: "RenderPages") -> None:
         """Render the pages put off by ``made``, all at once, into their places."""
         later, self.later = self.later or [], None
         for (index, _), content in zip(later, render_pages([make for _, make in later])):
-            self.pages[index] = Page(self.pages[index].path, content)
+            path = self.pages[index].path
+            self.pages[index] = Page(path, content) if isinstance(content, bytes) else Page(path, b"", content)
 
     def add_list(self, first: str, template: str, posts: list[RenderedPost], **context) -> None:
         """A list of post cards, ``page_size`` per page, at ``first``, ``first/page/2/``…"""
@@ -343,7 +349,7 @@ def render_site(
     env: Optional[jinja2.Environment] = None,
     memo: Optional[PageMemo] = None,
     same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
-    render_pages: Optional[Callable[[list[Callable[[], bytes]]], list[bytes]]] = None,
+    render_pages: Optional["RenderPages"] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
@@ -356,6 +362,8 @@ def render_site(
     page is known (``kxsj build`` spreads them over the cores with
     ``kxsj.render.parallel.call_all``); a memo then sees empty content for
     those pages, so only a memo that keeps no content (``PageStore``) goes with it.
+    It may give a page as the path of a file holding it (a spool file), which
+    the page then carries as its ``reuse`` file.
     """
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)

@@ -153,8 +153,8 @@ def try_link(source: Path, target: Path) -> bool:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt while writing, so cleanup runs."""
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt (while building, while writing), so cleanup runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -191,7 +191,7 @@ def _process_alive(pid: int) -> bool:
 def clean_stale(out: Path) -> None:
     """Remove what a killed build left beside ``out``: SIGKILL cannot be caught.
 
-    Temporary folders are named ``.NAME.tmp-PID-…`` and ``.NAME.old-PID-…``;
+    Temporary folders are named ``.NAME.tmp-PID-…``, ``.NAME.spool-PID-…`` and ``.NAME.old-PID-…``;
     those of a process that is no longer running are leftovers (a running
     build, e.g. the dev server's, keeps its own).  A leftover ``old`` folder
     holds the previous output when the kill fell between the swap's two
@@ -199,7 +199,7 @@ def clean_stale(out: Path) -> None:
     leftover ``.NAME.commit-PID-…`` journal is an in-place update cut short:
     it is rolled back (``kxsj.write.update.roll_back``).
     """
-    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old|commit)-(\d+)-")
+    pattern = re.compile(rf"^\.{re.escape(out.name)}\.(tmp|old|commit|spool)-(\d+)-")
     try:
         names = sorted(p.name for p in out.parent.iterdir())
     except OSError:
@@ -217,6 +217,23 @@ def clean_stale(out: Path) -> None:
         if m.group(1) == "old" and not out.exists() and (stale / out.name / MARKER).is_file():
             os.rename(stale / out.name, out)
         _remove(stale)
+
+
+@contextmanager
+def page_spool(out_dir: Path) -> Iterator[Path]:
+    """A folder beside the output for pages that render workers write (``.NAME.spool-PID-…``).
+
+    Beside the output, so the writer can hard-link its files into the new
+    output; removed when the build ends, however it ends (and by
+    ``clean_stale`` after a kill).
+    """
+    out = Path(out_dir).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spool = Path(tempfile.mkdtemp(prefix=f".{out.name}.spool-{os.getpid()}-", dir=out.parent))
+    try:
+        yield spool
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
 
 
 def write_output(
@@ -248,7 +265,7 @@ def write_output(
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
     static = _static_files(list(static_dirs), static_skip)
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
             if in_place and (out / MARKER).is_file():
