@@ -96,8 +96,8 @@ def page_file(root: Path, site_path: str) -> Path:
     return Path(root, page_rel(site_path))
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a file of the previous output), or a copy where links fail.
+def link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a file of the previous output or the page spool), or a copy where links fail.
 
     The old output is only ever renamed and removed, never written into, so
     sharing its unchanged files costs no bytes and cannot alter either folder.
@@ -130,12 +130,13 @@ def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = 
     for rel, path in files.items():
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not (previous is not None and _same_copy(path, previous / rel) and try_link(previous / rel, target)):
+        if not (previous is not None and same_copy(path, previous / rel) and try_link(previous / rel, target)):
             shutil.copy2(path, target)
     return len(files)
 
 
-def _same_copy(source: Path, copy: Path) -> bool:
+def same_copy(source: Path, copy: Path) -> bool:
+    """Whether ``copy`` is a ``copy2`` of ``source`` still: same size and modification time."""
     try:
         a, b = source.stat(), copy.stat()
     except OSError:
@@ -290,7 +291,7 @@ def write_output(
                     folders.add(target.parent)
                 reuse = getattr(page, "reuse", None)
                 if reuse is not None:
-                    _link_or_copy(Path(reuse), target)
+                    link_or_copy(Path(reuse), target)
                 else:
                     target.write_bytes(page.content)
                 count += 1

@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
+from kxsj.write.output import OutputError, link_or_copy, same_copy
+
 PLAN = "plan.json"
 SITE = "site"
 OLD = "old"
@@ -123,21 +125,13 @@ class Stage:
         if os.path.abspath(source) == here or _same_file(here, source):
             self.kept.add(rel)
             return
-        target = self._target(rel)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copy2(source, target)
+        link_or_copy(Path(source), Path(self._target(rel)))
 
     def copy(self, rel: str, source: str) -> None:
         """A copy of ``source`` keeping its time; the output's copy is kept when size and time match."""
-        try:
-            a, b = os.stat(source), os.stat(os.path.join(self.out, rel))
-            if a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns:
-                self.kept.add(rel)
-                return
-        except OSError:
-            pass
+        if same_copy(Path(source), Path(self.out, rel)):
+            self.kept.add(rel)
+            return
         shutil.copy2(source, self._target(rel))
 
     def plan(self) -> dict:
@@ -183,10 +177,7 @@ def complete_tree(stage: Stage) -> None:
         target = os.path.join(stage.root, rel)
         if not os.path.lexists(target):
             os.makedirs(os.path.dirname(target), exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copy2(source, target)
+            link_or_copy(Path(source), Path(target))
 
 
 @contextmanager
@@ -312,8 +303,6 @@ def update_output(
     for page in pages:
         rel = rel_of(page.path)
         if rel in seen:
-            from kxsj.write.output import OutputError
-
             raise OutputError(f"two pages would both be written to {page.path}")
         seen.add(rel)
         reuse = getattr(page, "reuse", None)
