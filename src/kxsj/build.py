@@ -170,6 +170,8 @@ def _build(
     from kxsj.render.cache import CACHE_DIR, cache_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
+    from kxsj.render.template_cache import TemplateCodeCache
+    from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
     from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
 
@@ -237,11 +239,13 @@ def _build(
     store = None
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
         store = page_store(options.out_dir, config, options.root, posts)
+    templates = TemplateCodeCache(options.out_dir)
     try:
         # Render workers write the pages into a spool beside the output, linked from there.
         spool = cleanup.enter_context(page_spool(options.out_dir))
         site = render_site(
-            posts, config, html_of, options.root, progress, memo=store, render_pages=lambda makes: call_all(makes, spool=spool)
+            posts, config, html_of, options.root, progress, memo=store, render_pages=lambda makes: call_all(makes, spool=spool),
+            env=make_environment(config, options.root, templates),
         )
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
@@ -263,6 +267,7 @@ def _build(
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
     if store is not None:
         saves.append(store.save_into)
+    saves.append(templates.save_into)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
     try:

@@ -168,6 +168,7 @@ class _Site:
         self.memo = memo
         self.later: Optional[list[tuple[int, Callable[[], bytes]]]] = [] if later else None
         """Pages to render once all are known (``render_site``'s ``render_pages``): (index, make)."""
+        self.later_templates: set[str] = set()
         self.config = config
         self.env = env
         self.posts = posts
@@ -200,6 +201,7 @@ class _Site:
 
             def make() -> bytes:  # noqa: F811 - rendered later, with the others
                 self.later.append((index, now))
+                self.later_templates.add(template)
                 return b""
 
         made = self.memo(path, template, inputs, make) if self.memo else make()
@@ -208,6 +210,8 @@ class _Site:
     def render_later(self, render_pages: "RenderPages") -> None:
         """Render the pages put off by ``made``, all at once, into their places."""
         later, self.later = self.later or [], None
+        for name in sorted(self.later_templates):  # compiled once here, not in every worker
+            self.env.get_template(name)
         for (index, _), content in zip(later, render_pages([make for _, make in later])):
             path = self.pages[index].path
             self.pages[index] = Page(path, content) if isinstance(content, bytes) else Page(path, b"", content)

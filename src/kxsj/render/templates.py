@@ -63,11 +63,18 @@ def _autoescape(name: str | None) -> bool:
     return not (name or "").endswith(".txt")
 
 
-def make_environment(config: Config, root: Path | None = None) -> jinja2.Environment:
-    """A Jinja environment over the site's own templates, then the shipped ones."""
+def make_environment(
+    config: Config, root: Path | None = None, bytecode_cache: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
+    """A Jinja environment over the site's own templates, then the shipped ones.
+
+    ``kxsj build`` passes ``bytecode_cache`` (``kxsj.render.template_cache``)
+    so templates compiled by the last build are not compiled again.
+    """
     loader = jinja2.FileSystemLoader([str(d) for d in asset_dirs("templates", root)])
     env = jinja2.Environment(
         loader=loader,
+        bytecode_cache=bytecode_cache,
         autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
