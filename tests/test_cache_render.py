@@ -250,3 +250,18 @@ def test_skipped_build_reports_the_same_diagnostics(site):
     again = build_site(opts)
     assert first.diagnostics and [str(d) for d in again.diagnostics] == [str(d) for d in first.diagnostics]
     assert (again.posts, again.pages, again.ok, again.written) == (first.posts, first.pages, first.ok, first.written)
+
+
+def test_the_stamp_records_the_output_an_in_place_update_left(site):
+    """After an in-place update the stamp's manifest comes from the update's own walk: it must be the output as it is."""
+    build(site, "public")
+    post = sorted((site / "posts").glob("*.txt"))[0]
+    post.write_bytes(post.read_bytes().replace("点击阅读全文".encode(), "改动。\n\n点击阅读全文".encode(), 1))
+    (site / "public" / "stray.html").write_text("not part of the site", encoding="utf-8")  # removed by the update
+    build(site, "public")
+    import json
+
+    saved = json.loads((site / "public" / CACHE_DIR / "build.json").read_text(encoding="utf-8"))["manifest"]
+    assert not (site / "public" / "stray.html").exists()
+    assert saved == cache_mod.output_manifest(site / "public")
+    assert "index.html" in saved and not any(rel.startswith(CACHE_DIR) for rel in saved)

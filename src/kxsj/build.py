@@ -270,6 +270,7 @@ def _build(
     saves.append(templates.save_into)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
+    listing: dict[str, list[int]] = {}
     try:
         write_output(
             site.pages,
@@ -282,6 +283,7 @@ def _build(
             finish=lambda folder: _finish_output(folder, saves, indexer, diags),
             # Pagefind reads the whole finished site: with search on, a new tree is swapped in.
             in_place=indexer is None,
+            listing=listing,
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
@@ -289,5 +291,5 @@ def _build(
     final = report(site.posts, len(site.pages), written=not failing)
     if stamp is not None and final.written:
         saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
-        stamp.save(digest, options.out_dir, saved)
+        stamp.save(digest, options.out_dir, saved, listing or None)
     return final

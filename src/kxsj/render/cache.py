@@ -386,7 +386,7 @@ def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], 
 # Build stamp: nothing changed -> nothing to do
 
 
-STAMP_VERSION = 1
+STAMP_VERSION = 2
 _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
 
 
@@ -456,9 +456,19 @@ def inputs_digest(
     return h.hexdigest()
 
 
-def output_manifest(out_dir: Path) -> list[str]:
-    """The output as it is on disk: every file's path, size and mtime (any touch changes it)."""
-    return list(_tree_entries(Path(out_dir), content=False))
+def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = None) -> dict[str, list[int]]:
+    """The output as it is on disk, caches aside: every file's size and mtime (any touch changes it).
+
+    ``listing`` is ``files_below`` of the output with sizes and times when
+    the caller has it (``write_output`` gives it after an in-place update).
+    """
+    from kxsj.write.output import files_below
+
+    if listing is None:
+        listing = {}
+        files_below(str(out_dir), listing)
+    skip = CACHE_DIR + "/"
+    return {rel: st for rel, st in listing.items() if not rel.startswith(skip)}
 
 
 class BuildStamp:
@@ -486,10 +496,11 @@ class BuildStamp:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def save(self, digest: str, out_dir: Path, report: dict) -> None:
+    def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
+        """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
         import json
 
-        data = {"digest": digest, "manifest": output_manifest(out_dir), "report": report}
+        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))

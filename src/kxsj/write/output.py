@@ -237,6 +237,30 @@ def page_spool(out_dir: Path) -> Iterator[Path]:
         shutil.rmtree(spool, ignore_errors=True)
 
 
+def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list[str]:
+    """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
+
+    With ``stats``, each one's ``[size, mtime_ns]`` goes there too.
+    """
+    out: list[str] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, rel + "/")
+                else:
+                    out.append(rel)
+                    if stats is not None:
+                        st = entry.stat(follow_symlinks=False)
+                        stats[rel] = [st.st_size, st.st_mtime_ns]
+
+    if os.path.isdir(root):
+        walk(root, "")
+    return out
+
+
 def write_output(
     pages: Iterable[PageLike],
     out_dir: Path,
@@ -247,6 +271,7 @@ def write_output(
     commit: bool = True,
     finish: Optional[Callable[[Path], None]] = None,
     in_place: bool = False,
+    listing: Optional[dict[str, list[int]]] = None,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -257,7 +282,9 @@ def write_output(
     (the search indexer reads the finished pages there).  With
     ``in_place``, a previous output is updated file by file instead
     (``kxsj.write.update``); ``finish`` then sees only the files that
-    changed, so the search indexer cannot run there.
+    changed, so the search indexer cannot run there.  An in-place update
+    fills ``listing``, when given, with the output's files as
+    ``files_below(out, stats)`` would (it walked the output anyway).
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -276,6 +303,7 @@ def write_output(
                     pages, out, tmp, [("static/" + rel, path) for rel, path in static.items()], (MARKER, MARKER_TEXT),
                     commit, finish, page_rel,
                     lambda tree: _swap(tree, out, finish=None), f".{out.name}.commit-{os.getpid()}-{tmp.name[-8:]}",
+                    listing,
                 )
             (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
             count = _copy_static(static, tmp / "static", previous=out / "static")

@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from kxsj.write.output import OutputError, link_or_copy, same_copy
+from kxsj.write.output import OutputError, files_below, link_or_copy, same_copy
 
 PLAN = "plan.json"
 SITE = "site"
@@ -74,24 +74,6 @@ def _same_file(a: str, b: str) -> bool:
         return fa.read() == fb.read()
 
 
-def files_below(root: str) -> list[str]:
-    """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed)."""
-    out: list[str] = []
-
-    def walk(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, rel + "/")
-                else:
-                    out.append(rel)
-
-    if os.path.isdir(root):
-        walk(root, "")
-    return out
-
-
 class Stage:
     """The files of the new site that differ from the output ``out``, written below ``root``."""
 
@@ -102,6 +84,8 @@ class Stage:
         self.staged: set[str] = set()
         """Files written below ``root`` because they differ from the output's."""
         self._folders: set[str] = set()
+        self._listing: dict[str, list[int]] = {}
+        """The output's files as ``plan`` found them: relative path -> [size, mtime_ns]."""
 
     def _target(self, rel: str) -> str:
         self.staged.add(rel)
@@ -148,7 +132,8 @@ class Stage:
             else:
                 new.append(rel)
         incoming = set(new)
-        stale = [rel for rel in files_below(self.out) if rel not in self.kept and rel not in incoming]
+        self._listing = {}
+        stale = [rel for rel in files_below(self.out, self._listing) if rel not in self.kept and rel not in incoming]
         folders: list[str] = []
         seen: set[str] = set()
         for rel in new:
@@ -168,6 +153,19 @@ class Stage:
             folders.extend(reversed(missing))
         folders.sort(key=lambda d: d.count("/"))
         return {"new": new, "stale": stale, "folders": folders}
+
+    def listing_after(self, plan: dict) -> dict[str, list[int]]:
+        """The output's files once ``plan`` is committed, as ``files_below`` would list them.
+
+        Files the commit left alone keep the size and time ``plan`` saw;
+        only the files it moved in are looked at again.
+        """
+        gone = set(plan["stale"]) | set(plan["new"])
+        listing = {rel: st for rel, st in self._listing.items() if rel not in gone}
+        for rel in plan["new"]:
+            st = os.lstat(os.path.join(self.out, rel))
+            listing[rel] = [st.st_size, st.st_mtime_ns]
+        return listing
 
 
 def complete_tree(stage: Stage) -> None:
@@ -283,13 +281,16 @@ def update_output(
     rel_of: Callable[[str], str],
     swap: Callable[[Path], None],
     journal_name: str,
+    listing: Optional[dict[str, list[int]]] = None,
 ) -> int:
     """Write the site into ``out`` in place (see the module docstring); return the file count.
 
     ``static`` gives ``(relative path, source)`` of every static file,
     ``marker`` the marker file's name and text, ``rel_of`` a page's file
     relative to the output.  ``swap(tree)`` swaps a complete tree in, for
-    when a conflict rules the update out.
+    when a conflict rules the update out.  ``listing``, when given, receives
+    the committed output's files (``files_below`` with sizes and times),
+    which the plan already walked, unless a whole tree was swapped in.
     """
     stage = Stage(out, tmp / SITE)
     os.makedirs(stage.root, exist_ok=True)
@@ -322,4 +323,6 @@ def update_output(
         swap(tmp / SITE)
         return count
     commit(out.parent / journal_name, out, plan, tmp)
+    if listing is not None:
+        listing.update(stage.listing_after(plan))
     return count
