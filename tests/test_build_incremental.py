@@ -121,3 +121,90 @@ def test_reading_counts_are_kept_under_a_key_of_the_counting_code(site):
     edit_post(site, "（又一句）")
     build(site)
     assert tree(out) == tree(build(site, "fresh"))
+
+
+# --------------------------------------------------------------------------
+# Bodies whose HTML a build never reads: pages keyed on the facts of their HTML
+
+
+def _post(site: Path, name: str, title: str, body: str, year: int) -> None:
+    """A Markdown post in a year and under a tag of its own, so no list page or neighbour links two of them."""
+    (site / "posts" / name).write_text(
+        f"---\ntitle: {title}\nslug: {name[:-3]}\ndate: {year}-01-02\ntags: [测试{year}]\n---\n{body}\n", encoding="utf-8"
+    )
+
+
+@pytest.fixture
+def citing_site(site: Path, monkeypatch) -> tuple[Path, list]:
+    """The bundled archive plus a post citing another by its title; counts posts whose HTML is deferred."""
+    # The mentions are written with an HTML entity: only the rendered HTML names the titles
+    # (the Markdown says "&amp;"), so the citing post's own fields (``cites``) do not record
+    # them, and only the facts of its HTML can tell its pages to change.
+    _post(site, "zz-cited.md", "'被引用 & 文章'", "正文，公式 $e^{i\\pi}+1=0$。", 2001)
+    _post(site, "zz-citing.md", "引用者", "参见《被引用 &amp; 文章》与《尚未 &amp; 写出》。\n\n<!--more-->\n\n后文 $x^2$。", 2030)
+    deferred: list = []
+    import kxsj.render.pages as pages
+
+    real = pages.RenderedPost.later
+    monkeypatch.setattr(pages.RenderedPost, "later", classmethod(lambda cls, *a: deferred.append(a[0].title) or real(*a)))
+    return site, deferred
+
+
+def test_a_cited_title_change_relinks_a_page_whose_html_is_not_read_again(citing_site):
+    site, deferred = citing_site
+    out = build(site)
+    citing = "posts/zz-citing/index.html"
+    assert "被引用 &amp; 文章</a>》" in (out / citing).read_text(encoding="utf-8")
+    edit_post(site, "（无关的改动）")  # a build that keys the citing page on its HTML's facts
+    build(site)
+    assert "引用者" in deferred
+    before = inodes(out)[citing]
+
+    # The citing post's text is unchanged, so its HTML is deferred; the title it cites changes.
+    _post(site, "zz-cited.md", "改了名的文章", "正文，公式 $e^{i\\pi}+1=0$。", 2001)
+    deferred.clear()
+    build(site)
+    assert "引用者" in deferred, "the citing post's body should not have been read up front"
+    assert "《被引用 &amp; 文章》" in (out / citing).read_text(encoding="utf-8"), "the link to the renamed post must go"
+    assert inodes(out)[citing] != before
+    assert tree(out) == tree(build(site, "fresh1"))
+
+    # A post with the other cited title appears: the citing page links it, still without re-rendering its body.
+    _post(site, "zz-new.md", "'尚未 & 写出'", "新文章。", 2002)
+    deferred.clear()
+    build(site)
+    assert "引用者" in deferred
+    assert "尚未 &amp; 写出</a>》" in (out / citing).read_text(encoding="utf-8")
+    assert tree(out) == tree(build(site, "fresh2"))
+
+
+def test_facts_that_do_not_match_the_html_never_reach_a_page(citing_site):
+    """Cached facts claiming other HTML (a damaged cache): pages come out right and no page key is kept."""
+    from kxsj.render.cache import _decode_shard, _encode_shard
+
+    site, deferred = citing_site
+    out = build(site)
+    for shard in (out / CACHE_DIR / "facts").rglob("*.bin"):
+        entries = _decode_shard(shard.read_bytes())
+        shard.write_bytes(_encode_shard({k: "0" * 64 + v[64:] for k, v in entries.items()}))
+    edit_post(site, "（改动）")
+    build(site)
+    assert deferred, "the damaged facts were not used at all"
+    assert not (out / CACHE_DIR / "pages.json").exists(), "page keys made from wrong facts were kept"
+    assert tree(out) == tree(build(site, "fresh"))
+    edit_post(site, "（再改）")  # and the next build, from the repaired facts, is right too
+    build(site)
+    assert tree(out) == tree(build(site, "fresh2"))
+
+
+def test_deferred_html_missing_from_the_cache_is_rendered_again(citing_site):
+    site, deferred = citing_site
+    out = build(site)
+    shards = sorted((out / CACHE_DIR / "html").rglob("*.bin"))
+    for shard in shards[: len(shards) // 2]:
+        shard.unlink()
+    (site / "templates").mkdir(exist_ok=True)  # every page rendered again, by the page workers
+    (site / "templates" / "404.html").write_text('{% extends "base.html" %}{% block content %}无此页{% endblock %}', encoding="utf-8")
+    build(site)
+    assert deferred
+    assert tree(out) == tree(build(site, "fresh"))

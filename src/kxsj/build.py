@@ -167,7 +167,7 @@ def _build(
 ) -> BuildReport:
     from kxsj.enrich.related import RelatedMemo
     from kxsj.load.parse_cache import ParseCache
-    from kxsj.render.cache import CACHE_DIR, cache_home, reading_counter
+    from kxsj.render.cache import CACHE_DIR, cache_home, facts_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
     from kxsj.render.template_cache import TemplateCodeCache
@@ -206,7 +206,7 @@ def _build(
         if saved is not None:
             diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
             return report(saved["posts"], saved["pages"], written=True)
-    counted = cache = parsed = related = None
+    counted = cache = facts = parsed = related = None
     renderer: list = []
 
     def start_rendering(posts: list[Post]) -> None:
@@ -228,7 +228,7 @@ def _build(
     elif to_html is None:
         start_rendering(posts)
     if renderer:
-        to_html, cache = renderer
+        to_html, cache, facts = renderer
     indexer, search_diags = search_indexer(config)
     diags += search_diags
     if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
@@ -259,6 +259,9 @@ def _build(
     saves: list[Callable[[Path], None]] = []
     if cache is not None:
         saves.append(lambda folder: cache.save_into(cache_home(folder)))
+        saves.append(lambda folder: facts.save_into(facts_home(folder)))
+    if store is not None and getattr(to_html, "mismatched", False):
+        store = None  # a body's HTML did not match its cached facts: keep no page key made from them
     if counted is not None:
         saves.append(lambda folder: counted.save_into(folder / CACHE_DIR / "reading"))
     if parsed is not None:

@@ -20,6 +20,7 @@ so formulas are never rewritten.
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
 import unicodedata
@@ -173,6 +174,11 @@ def _html_mention_name(m: re.Match) -> str:
     return html.unescape(m.group(1))
 
 
+def html_mention_keys(rendered: str) -> frozenset[str]:
+    """Every title ``TitleLinker.link`` could look up in ``rendered`` (and perhaps more; see ``_mention_keys``)."""
+    return _mention_keys(rendered, _html_mention_name)
+
+
 class TitleLinker:
     """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts.
 
@@ -209,7 +215,7 @@ class TitleLinker:
 
     def link(self, rendered: str) -> str:
         """``rendered`` with every mention outside links, code and math linked."""
-        if self._index.keys().isdisjoint(_mention_keys(rendered, _html_mention_name)):
+        if self._index.keys().isdisjoint(html_mention_keys(rendered)):
             # Only a mention of an indexed title is ever replaced, and every one
             # the walk below could see is among these (see ``_mention_keys``).
             return rendered
@@ -239,13 +245,48 @@ class TitleLinker:
         out.append(tail if skipping else self._link_text(tail))
         return "".join(out)
 
-    def wrap(self, to_html: Callable[[str], str]) -> Callable[[str], str]:
+    def targets(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
+        """``(key, url, title)`` of each of ``keys`` that names an archive post: all ``link`` reads of the archive."""
+        found = ((key, self._index.get(key)) for key in sorted(keys))
+        return [(key, post.url, post.title) for key, post in found if post is not None]
+
+    def wrap(self, to_html: Callable[[str], str]) -> "LinkedHtml":
         """A Markdown -> HTML function whose output has the mentions linked."""
-        return lambda text: self.link(to_html(text))
+        return LinkedHtml(to_html, self)
+
+
+class LinkedHtml:
+    """Markdown -> HTML with 《title》 mentions linked, and a digest of that HTML made without making it.
+
+    ``key(text)`` answers when ``to_html`` knows the facts of ``text``'s
+    HTML without rendering it (``kxsj.render.cache.CachedRenderer.facts``:
+    its SHA-256 and the titles it may cite).  The linked HTML follows from
+    exactly these: the HTML, and for each title it may cite, the URL and
+    title of the post it names (the linker's ``href`` depends on the
+    configuration only, which every page key covers).  So equal keys mean
+    equal linked HTML, and a page keyed on them need not read the HTML.
+    """
+
+    def __init__(self, to_html: Callable[[str], str], linker: TitleLinker):
+        self._to_html = to_html
+        self._linker = linker
+        self._facts = getattr(to_html, "facts", None)
+
+    def __call__(self, text: str) -> str:
+        return self._linker.link(self._to_html(text))
+
+    def key(self, text: str) -> Optional[bytes]:
+        """A digest standing for ``self(text)``, or None when only rendering would tell."""
+        facts = self._facts(text) if self._facts is not None else None
+        if facts is None:
+            return None
+        digest, *keys = facts.split("\n")
+        targets = self._linker.targets(keys) if keys else []
+        return hashlib.sha256(repr((digest, targets)).encode("utf-8", "surrogatepass")).digest()
 
 
 def link_titles(
     to_html: Callable[[str], str], posts: Iterable[Post], href: Optional[Callable[[str], str]] = None
-) -> Callable[[str], str]:
+) -> LinkedHtml:
     """``to_html`` followed by ``TitleLinker.link`` over ``posts`` (``href`` defaults to the URL itself)."""
     return TitleLinker(posts, href or (lambda url: url)).wrap(to_html)

@@ -24,6 +24,11 @@ Why a stale entry can never be served:
   otherwise corrupt shard fails the check and is ignored (its posts are
   rendered again and the shard rewritten), never half-read.
 
+Beside the HTML, ``OUT/.kxsj-cache/facts/`` keeps each text's *facts*
+(``html_facts``: the HTML's SHA-256 and the titles it may cite), so that a
+build after one edit can key its pages without reading every body's HTML
+(``CachedRenderer``).
+
 The cache only ever saves work; deleting ``.kxsj-cache/`` is always safe.
 """
 
@@ -159,6 +164,9 @@ def _encode_shard(entries: dict[bytes, str]) -> bytes:
     return MAGIC + hashlib.sha256(payload).digest() + payload
 
 
+_last_id: list[tuple[str, Optional[str], bytes]] = [("", None, b"")]
+
+
 class RenderCache:
     """Markdown text -> HTML for one renderer key, in ``folder/<key>/``.
 
@@ -167,10 +175,13 @@ class RenderCache:
     it, and workers only render.
     """
 
-    def __init__(self, folder: Path, key: str):
+    def __init__(self, folder: Path, key: str, name: Optional[str] = None, shards: int = 256):
         self.folder = Path(folder)
         self.key = key
-        self.dir = self.folder / key
+        """Hashed with each text: entries made under another key are never found."""
+        self.dir = self.folder / (name or key)
+        self.shards = shards
+        """Entries are spread over this many files (at most 256) by their hash's first byte."""
         self._shards: dict[int, dict[bytes, str]] = {}
         self._dirty: set[int] = set()
         self._used: dict[int, set[bytes]] = {}
@@ -178,7 +189,12 @@ class RenderCache:
         self.misses = 0
 
     def _id(self, text: str) -> bytes:
-        return hashlib.sha256(self.key.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
+        last = _last_id[0]
+        if last[1] is text and last[0] == self.key:  # the facts and the HTML of one text are looked up in turn
+            return last[2]
+        ident = hashlib.sha256(self.key.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
+        _last_id[0] = (self.key, text, ident)
+        return ident
 
     def _shard(self, n: int) -> dict[bytes, str]:
         shard = self._shards.get(n)
@@ -197,21 +213,28 @@ class RenderCache:
 
     def get(self, text: str) -> Optional[str]:
         ident = self._id(text)
-        html = self._shard(ident[0]).get(ident)
-        self._used.setdefault(ident[0], set()).add(ident)
+        n = ident[0] % self.shards
+        html = self._shard(n).get(ident)
+        self._used.setdefault(n, set()).add(ident)
         if html is None:
             self.misses += 1
         else:
             self.hits += 1
         return html
 
+    def touch(self, text: str) -> None:
+        """Count ``text`` as used by this build (``save_into`` keeps it) without reading its shard."""
+        ident = self._id(text)
+        self._used.setdefault(ident[0] % self.shards, set()).add(ident)
+
     def put(self, text: str, html: str) -> None:
         ident = self._id(text)
-        shard = self._shard(ident[0])
-        self._used.setdefault(ident[0], set()).add(ident)
+        n = ident[0] % self.shards
+        shard = self._shard(n)
+        self._used.setdefault(n, set()).add(ident)
         if shard.get(ident) != html:
             shard[ident] = html
-            self._dirty.add(ident[0])
+            self._dirty.add(n)
 
     def save(self, drop_unused: bool = True) -> None:
         """Write every changed shard atomically; with ``drop_unused``, entries this build never asked for go.
@@ -223,7 +246,7 @@ class RenderCache:
         todo = set(self._dirty)
         if drop_unused:
             for path in self.dir.glob("*.bin") if self.dir.is_dir() else ():
-                if len(path.stem) == 2 and all(c in "0123456789abcdef" for c in path.stem):
+                if len(path.stem) == 2 and all(c in "0123456789abcdef" for c in path.stem) and int(path.stem, 16) < self.shards:
                     self._shard(int(path.stem, 16))  # a shard this build never read may hold only stale entries
             for n, shard in self._shards.items():
                 used = self._used.get(n, set())
@@ -248,14 +271,19 @@ class RenderCache:
         The build writes its output into a fresh folder and swaps it in, so
         the cache travels with it: read from the old output, written into the
         new one, and nothing outside the output folder is ever touched.
-        Entries the build did not use, and other renderer keys, are left behind.
+        Entries the build did not use, and other renderer keys, are left behind,
+        except in a shard this build never read (its entries were only
+        ``touch``-ed): that one is carried over whole, as reading it just to
+        drop an edited post's old HTML would cost more than keeping it.
         """
-        target = Path(folder) / self.key
+        target = Path(folder) / self.dir.name
         try:
             target.mkdir(parents=True, exist_ok=True)
             for n, used in sorted(self._used.items()):
-                whole = self._shard(n)
                 name = f"{n:02x}.bin"
+                if n not in self._shards and try_link(self.dir / name, target / name):
+                    continue
+                whole = self._shard(n)
                 if n not in self._dirty and whole and whole.keys() <= used and try_link(self.dir / name, target / name):
                     continue  # every entry of the old shard used, none added: the same bytes
                 shard = {k: v for k, v in whole.items() if k in used}
@@ -270,7 +298,7 @@ class RenderCache:
         if not self.folder.is_dir():
             return
         for child in self.folder.iterdir():
-            if child.is_dir() and child.name != self.key:
+            if child.is_dir() and child.name != self.dir.name:
                 shutil.rmtree(child, ignore_errors=True)
 
 
@@ -288,12 +316,17 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def cached_renderer(
-    cache: RenderCache,
-    texts: Iterable[str],
-    render_many: Callable[[list[str]], Callable[[], dict[str, str]]],
-    render_one: Callable[[str], str],
-) -> Callable[[str], str]:
+def html_facts(html: str, mention_keys: Callable[[str], Iterable[str]]) -> str:
+    """What pages need to know of a body's HTML without reading it: its SHA-256 and the titles it may cite.
+
+    ``mention_keys`` is ``kxsj.enrich.links.html_mention_keys``: the only
+    titles the linker can look up in this HTML.  One string, the digest
+    then one key per line (keys hold no whitespace).
+    """
+    return "\n".join([hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest(), *sorted(mention_keys(html))])
+
+
+class CachedRenderer:
     """A Markdown -> HTML function answering from ``cache``; misses among ``texts`` rendered up front.
 
     ``render_many`` starts rendering the misses in one go
@@ -302,30 +335,80 @@ def cached_renderer(
     out a text it failed on; ``render_one`` renders anything
     not yet known, and its exception reaches the caller, which reports the
     post.  Every new result goes into the cache.
+
+    With ``facts`` (a second cache: ``html_facts`` of each text's HTML,
+    under a key of the renderer and of the linker's code), a text whose
+    facts are known is not read at all up front: ``facts(text)`` answers
+    for it, which is all a page key needs, and its HTML is read from
+    ``cache`` only if a page showing it is rendered.  Facts are stored only
+    for HTML that rendered without error, so a text with facts is known to
+    render.  Should its HTML, read or rendered again, not match its facts
+    (a damaged cache), ``mismatched`` is set: page keys made from those
+    facts must not be kept.
     """
-    known: dict[str, str] = {}
-    missing: list[str] = []
-    for text in dict.fromkeys(texts):
-        html = cache.get(text)
-        if html is None:
-            missing.append(text)
-        else:
-            known[text] = html
-    pending = [render_many(missing)] if missing else []
 
-    def to_html(text: str) -> str:
-        if pending:  # the misses, rendered in the background since this was made
-            for rendered, html in pending.pop()().items():
-                known[rendered] = html
-                cache.put(rendered, html)
-        html = known.get(text)
+    def __init__(
+        self,
+        cache: RenderCache,
+        texts: Iterable[str],
+        render_many: Callable[[list[str]], Callable[[], dict[str, str]]],
+        render_one: Callable[[str], str],
+        facts: Optional[RenderCache] = None,
+        facts_of: Optional[Callable[[str], str]] = None,
+    ):
+        self.cache, self._facts, self._facts_of, self._render_one = cache, facts, facts_of, render_one
+        self.mismatched = False
+        self._owner = os.getpid()
+        self._known: dict[str, str] = {}
+        self._facts_known: dict[str, str] = {}
+        missing: list[str] = []
+        trust = facts is not None and cache.dir.is_dir()  # no HTML cache at all: every body would render in turn
+        for text in dict.fromkeys(texts):
+            kept = facts.get(text) if trust else None
+            if kept is not None:
+                self._facts_known[text] = kept
+                cache.touch(text)
+                continue
+            html = cache.get(text)
+            if html is None:
+                missing.append(text)
+            else:
+                self._learn(text, html)
+        self._pending = [render_many(missing)] if missing else []
+
+    def _learn(self, text: str, html: str) -> None:
+        self._known[text] = html
+        if self._facts is not None and self._facts_of is not None:
+            fact = self._facts_of(html)
+            if self._facts_known.get(text, fact) != fact:
+                if os.getpid() != self._owner:  # a page worker: the build process renders this page again and sees it
+                    raise LookupError("body HTML does not match its cached facts")
+                self.mismatched = True
+            self._facts_known[text] = fact
+            self._facts.put(text, fact)
+
+    def facts(self, text: str) -> Optional[str]:
+        """``html_facts`` of ``text``'s HTML when known without rendering it, else None."""
+        return self._facts_known.get(text)
+
+    def __call__(self, text: str) -> str:
+        if self._pending:  # the misses, rendered in the background since this was made
+            for rendered, html in self._pending.pop()().items():
+                self.cache.put(rendered, html)
+                self._learn(rendered, html)
+        html = self._known.get(text)
+        if html is not None:
+            return html
+        html = self.cache.get(text) if text in self._facts_known else None
         if html is None:
-            html = render_one(text)
-            known[text] = html
-            cache.put(text, html)
+            if os.getpid() != self._owner:
+                # A forked page worker: the page is rendered again by the build
+                # process, which keeps what it renders and checks it against the facts.
+                raise LookupError("body HTML not in the render cache")
+            html = self._render_one(text)
+            self.cache.put(text, html)
+        self._learn(text, html)
         return html
-
-    return to_html
 
 
 READING_MODULE = "enrich/reading.py"
@@ -344,7 +427,7 @@ def reading_counter(out_dir: Path) -> tuple[Callable[[str], tuple[int, int]], Re
     from kxsj.enrich.reading import chars_and_minutes
 
     key = hashlib.sha256(f"kxsj={__version__}\0{_source_digest(start=READING_MODULE)}".encode()).hexdigest()[:16]
-    cache = RenderCache(Path(out_dir) / CACHE_DIR / "reading", key)
+    cache = RenderCache(Path(out_dir) / CACHE_DIR / "reading", key, shards=16)  # a few bytes an entry
 
     def counts(text: str) -> tuple[int, int]:
         kept = cache.get(text)
@@ -363,11 +446,26 @@ def cache_home(out_dir: Path) -> Path:
     return Path(out_dir) / CACHE_DIR / "html"
 
 
-def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], str], RenderCache]:
+LINKER_MODULE = "enrich/links.py"
+
+
+def facts_key() -> str:
+    """The facts cache's key: the renderer's, and the code that finds the titles an HTML may cite."""
+    return hashlib.sha256(f"{renderer_key()}\0{_source_digest(start=LINKER_MODULE)}".encode()).hexdigest()[:24]
+
+
+def facts_home(out_dir: Path) -> Path:
+    return Path(out_dir) / CACHE_DIR / "facts"
+
+
+def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[CachedRenderer, RenderCache, RenderCache]:
     """The build's Markdown -> HTML: the cache of the current output, misses rendered on every core.
 
     The misses start rendering in worker processes at once and are waited
-    for at the first lookup, so the caller can do other work meanwhile.  Call ``cache.save_into(cache_home(new_output))`` once the build has used it.
+    for at the first lookup, so the caller can do other work meanwhile.
+    Texts whose facts the output's cache holds are not read until a page
+    needs them (``CachedRenderer``).  Call ``cache.save_into(cache_home(new_output))``
+    and ``facts.save_into(facts_home(new_output))`` once the build has used them.
     """
     from kxsj.render.parallel import default_render, start_render_many
 
@@ -379,7 +477,14 @@ def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[Callable[[str], 
             one.append(default_render())
         return one[0](text)
 
-    return cached_renderer(cache, texts, start_render_many, render_one), cache
+    from kxsj.enrich.links import html_mention_keys
+
+    # Under the renderer's key, so a text's facts and HTML share one hash; in a folder of their own key.
+    facts = RenderCache(facts_home(out_dir), renderer_key(), name=facts_key(), shards=16)
+    renderer = CachedRenderer(
+        cache, texts, start_render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys)
+    )
+    return renderer, cache, facts
 
 
 # --------------------------------------------------------------------------

@@ -42,7 +42,12 @@ from kxsj.render.sitemap import render_robots, render_sitemap, sitemap_urls
 from kxsj.render.templates import make_environment
 
 MarkdownToHtml = Callable[[str], str]
-"""Turns a post's Markdown (body or excerpt) into HTML; the build wraps ``BodyRenderer``."""
+"""Turns a post's Markdown (body or excerpt) into HTML; the build wraps ``BodyRenderer``.
+
+It may also have ``key(text) -> bytes | None``: a digest of what it would
+return for ``text``, known without making it, for a text known to render
+(``kxsj.enrich.links.LinkedHtml``).  ``render_posts`` then defers the post's
+HTML (``RenderedPost.later``) and page keys use the digest."""
 
 PageMemo = Callable[[str, str, dict, Callable[[], bytes]], "bytes | Reused"]
 """``memo(path, template, context, make) -> content``: ``kxsj serve`` passes one that
@@ -82,13 +87,55 @@ class Reused:
     """Its absolute path."""
 
 
-@dataclass
 class RenderedPost:
-    """A post with its HTML, ready for any template."""
+    """A post with its HTML, ready for any template.
 
-    post: Post
-    body: str
-    excerpt: str
+    The HTML may come later: ``RenderedPost.later(post, key, html)`` holds
+    only ``key``, a digest standing for body and excerpt (see
+    ``MarkdownToHtml``), and ``html(markdown)`` makes the body or the
+    excerpt the first time a template reads it.  A build whose page store
+    finds a page unchanged by that key never reads the post's HTML at all,
+    and a list page reads only the excerpts.
+    """
+
+    __slots__ = ("post", "key", "_body", "_excerpt", "_html")
+
+    def __init__(self, post: Post, body: str, excerpt: str):
+        self.post = post
+        self.key: Optional[bytes] = None
+        self._body: Optional[str] = body
+        self._excerpt: Optional[str] = excerpt
+        self._html: Optional[MarkdownToHtml] = None
+
+    @classmethod
+    def later(cls, post: Post, key: bytes, html: MarkdownToHtml) -> "RenderedPost":
+        rendered = cls(post, "", "")
+        rendered.key, rendered._html = key, html
+        rendered._body = None
+        rendered._excerpt = None if post.excerpt else ""
+        return rendered
+
+    @property
+    def body(self) -> str:
+        if self._body is None:
+            self._body = self._html(self.post.body)
+        return self._body
+
+    @property
+    def excerpt(self) -> str:
+        if self._excerpt is None:
+            self._excerpt = self._html(self.post.excerpt)
+        return self._excerpt
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RenderedPost):
+            return NotImplemented
+        return (self.post, self.body, self.excerpt) == (other.post, other.body, other.excerpt)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"RenderedPost({self.post.url!r})"
 
     @property
     def path(self) -> str:
@@ -302,7 +349,16 @@ def render_posts(
     """
     done: list[RenderedPost] = []
     diags: list[Diagnostic] = []
+    key_of = getattr(to_html, "key", None)
     for i, post in enumerate(newest_first(posts), 1):
+        if key_of is not None:
+            body_key = key_of(post.body)
+            excerpt_key = key_of(post.excerpt) if post.excerpt else b""
+            if body_key is not None and excerpt_key is not None:
+                done.append(RenderedPost.later(post, body_key + excerpt_key, to_html))
+                if on_post:
+                    on_post(i, len(posts))
+                continue
         try:
             body = to_html(post.body)
             excerpt = to_html(post.excerpt) if post.excerpt else ""

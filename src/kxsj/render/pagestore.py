@@ -12,7 +12,9 @@ What a key covers, so that a reused page is always the page Jinja would make:
 
 * the page's site path, template name and context (``render_site`` passes
   the context; posts and rendered posts in it count by a digest of all
-  their fields, bodies and excerpts included);
+  their fields, bodies and excerpts included; a rendered post whose HTML
+  has not been made counts by its ``key``, the digest of that HTML's facts,
+  see ``kxsj.enrich.links.LinkedHtml``);
 * the *site key*: kxsj's code (every module), the versions of Python,
   Jinja and MarkupSafe, every template file of the site and of kxsj, the
   configuration, and the names of all tags, categories and series (every
@@ -124,6 +126,8 @@ class PageStore:
             return kept[1]
         if isinstance(obj, Post):
             digest = _digest(b"post", _plain_pickle(obj))
+        elif obj.key is not None:  # its HTML not made yet: the renderer's digest of it (``RenderedPost.later``)
+            digest = _digest(b"rendered-later", self.object_digest(obj.post), obj.key)
         else:
             digest = _digest(
                 b"rendered", self.object_digest(obj.post), obj.body.encode("utf-8", "surrogatepass"),
