@@ -80,18 +80,44 @@ def test_a_damaged_cache_file_is_ignored(tmp_path):
     cache = ParseCache(tmp_path / "none")
     load(posts, cache)
     cache.save_into(tmp_path / "c")
-    (path,) = (tmp_path / "c" / FOLDER).iterdir()
+    (path,) = (tmp_path / "c" / FOLDER).rglob("*.pickle")
     path.write_bytes(path.read_bytes()[:-20])
     cache = ParseCache(tmp_path / "c")
     assert load(posts, cache).posts[0].title == "缓存测试" and cache.hits == 0
+    cache.save_into(tmp_path / "c2")  # the damaged shard is written anew, not carried over
+    cache = ParseCache(tmp_path / "c2")
+    assert load(posts, cache).posts[0].title == "缓存测试" and cache.hits == 1
 
 
 def test_the_build_keeps_the_cache_in_the_output_and_uses_it(tmp_site):
     out = tmp_site / "public"
     build_site(BuildOptions(tmp_site, tmp_site / "posts", out))
-    (path,) = (out / CACHE_DIR / FOLDER).iterdir()
-    entries = pickle.loads(path.read_bytes())
+    entries = {}
+    for path in (out / CACHE_DIR / FOLDER).rglob("*.pickle"):
+        entries.update(pickle.loads(path.read_bytes()))
     assert len(entries) == len([p for p in (tmp_site / "posts").iterdir() if p.is_file()])
     cache = ParseCache(out / CACHE_DIR)
     load_posts(tmp_site / "posts", parse=cache)
     assert cache.hits == len(entries)
+
+
+def test_an_edit_rewrites_only_its_own_shard(tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for i in range(40):
+        (posts / f"p{i:02d}.md").write_text(POST.replace("缓存测试", f"缓存测试{i}"), encoding="utf-8")
+    cache = ParseCache(tmp_path / "none")
+    load(posts, cache)
+    cache.save_into(tmp_path / "c1")
+    before = {p.name: p.stat().st_ino for p in (tmp_path / "c1" / FOLDER).rglob("*.pickle")}
+    (posts / "p07.md").write_text(POST.replace("缓存测试", "改过的"), encoding="utf-8")
+    cache = ParseCache(tmp_path / "c1")
+    assert [p.title for p in load(posts, cache).posts if p.title == "改过的"] == ["改过的"]
+    cache.save_into(tmp_path / "c2")
+    after = {p.name: p.stat().st_ino for p in (tmp_path / "c2" / FOLDER).rglob("*.pickle")}
+    assert len(before) > 2 and set(after) == set(before)
+    changed = [name for name in after if after[name] != before[name]]
+    assert 1 <= len(changed) <= 2, changed  # the edited file's old entry goes, its new one comes: one shard or two
+    cache = ParseCache(tmp_path / "c2")
+    assert sorted(p.title for p in load(posts, cache).posts) == sorted(p.title for p in load(posts, ParseCache(tmp_path / "x")).posts)
+    assert cache.hits == 40

@@ -14,9 +14,12 @@ is keyed by both before and after it was parsed.  The build's stamp has
 already hashed every post file, and passes those digests in (``known``).  Results are kept pickled, so each build gets
 fresh objects that later stages may change freely.
 
-It lives in the output folder like the other caches
-(``OUT/.kxsj-cache/parse/<code key>.pickle``) and is written into the new
-output before it is committed; deleting it is always safe.
+It lives in the output folder like the other caches, in 16 shard files
+(``OUT/.kxsj-cache/parse/<code key>/<n>.pickle``, by the first byte of the
+key), and is written into the new output before it is committed: a shard
+whose entries did not change is linked from the current output instead of
+written again, so an edit rewrites one sixteenth of it.  Deleting it is
+always safe.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from kxsj.load.files import MAX_BYTES, display_path
 from kxsj.model import Diagnostic
 
 FOLDER = "parse"
+SHARDS = 16
 
 
 def _file_digest(path: Path) -> Optional[str]:
@@ -58,16 +62,21 @@ class ParseCache:
         self.key = _code_key()
         self.known = known or {}
         """Absolute path -> SHA-256 hex of files hashed earlier in this build (``BuildStamp.file_digests``)."""
+        self.folder = Path(cache_dir) / FOLDER / self.key
         self._old: dict[bytes, bytes] = {}
+        self._old_keys: dict[int, set[bytes]] = {}
+        """Each shard's keys as read, to tell the shards a build leaves unchanged."""
         self._new: dict[bytes, bytes] = {}
         self.hits = 0
-        try:
-            with open(Path(cache_dir) / FOLDER / f"{self.key}.pickle", "rb") as f:
-                old = pickle.load(f)
-            if isinstance(old, dict):
-                self._old = old
-        except Exception:  # missing, truncated or foreign: parse everything
-            self._old = {}
+        for n in range(SHARDS):
+            try:
+                with open(self.folder / f"{n:x}.pickle", "rb") as f:
+                    old = pickle.load(f)
+            except Exception:  # missing, truncated or foreign: those files are parsed again
+                continue
+            if isinstance(old, dict) and all(isinstance(k, bytes) and k and k[0] % SHARDS == n for k in old):
+                self._old.update(old)
+                self._old_keys[n] = set(old)
 
     def __call__(self, path: Path, parse_file: ParseFile, diags: list[Diagnostic]) -> Any:
         content = self.known.get(os.path.abspath(path))
@@ -100,15 +109,25 @@ class ParseCache:
                 self._new[key] = pickle.dumps((result, found), protocol=pickle.HIGHEST_PROTOCOL)
             except (pickle.PicklingError, TypeError, AttributeError):
                 pass
+            else:
+                self._old_keys.pop(key[0] % SHARDS, None)  # a new result: its shard is written again
         return result
 
     def save_into(self, cache_dir: Path) -> None:
         """Write this build's results into ``cache_dir/parse/`` (the new output's cache); others are dropped."""
         from kxsj.render.cache import _write_atomic
+        from kxsj.write.output import try_link
 
-        folder = Path(cache_dir) / FOLDER
+        folder = Path(cache_dir) / FOLDER / self.key
+        shards: dict[int, dict[bytes, bytes]] = {}
+        for key, value in self._new.items():
+            shards.setdefault(key[0] % SHARDS, {})[key] = value
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write_atomic(folder / f"{self.key}.pickle", pickle.dumps(self._new, protocol=pickle.HIGHEST_PROTOCOL))
+            for n, entries in sorted(shards.items()):
+                name = f"{n:x}.pickle"
+                if entries.keys() == self._old_keys.get(n) and try_link(self.folder / name, folder / name):
+                    continue  # the same entries: the same results for the same keys
+                _write_atomic(folder / name, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass
