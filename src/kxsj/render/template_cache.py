@@ -21,6 +21,7 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from kxsj.render.cache import CACHE_DIR, _library_versions, _write_atomic
+from kxsj.write.output import try_link
 
 FOLDER = "templates"
 
@@ -36,6 +37,8 @@ class TemplateCodeCache(jinja2.BytecodeCache):
         self.folder = Path(out_dir) / CACHE_DIR / FOLDER / _version_dir()
         self._used: dict[str, bytes] = {}
         """Bucket key -> the bytes this build loaded or compiled, for ``save_into``."""
+        self._read: set[str] = set()
+        """Keys whose file in ``folder`` was used as it is: linked, not written, by ``save_into``."""
         self.loaded = 0
         self.compiled = 0
 
@@ -52,10 +55,12 @@ class TemplateCodeCache(jinja2.BytecodeCache):
             bucket.reset()
         if bucket.code is not None:
             self._used[bucket.key] = data
+            self._read.add(bucket.key)
             self.loaded += 1
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self._used[bucket.key] = bucket.bytecode_to_string()
+        self._read.discard(bucket.key)
         self.compiled += 1
 
     def save_into(self, out_dir: Path) -> None:
@@ -64,7 +69,10 @@ class TemplateCodeCache(jinja2.BytecodeCache):
         try:
             target.mkdir(parents=True, exist_ok=True)
             for key, data in self._used.items():
-                _write_atomic(target / f"{key}.bin", data)
+                name = f"{key}.bin"
+                if key in self._read and try_link(self.folder / name, target / name):
+                    continue
+                _write_atomic(target / name, data)
         except OSError:
             pass
 
