@@ -260,7 +260,7 @@ def _build(
     if cache is not None:
         saves.append(lambda folder: cache.save_into(cache_home(folder)))
         saves.append(lambda folder: facts.save_into(facts_home(folder)))
-    if store is not None and getattr(to_html, "mismatched", False):
+    if store is not None and renderer and renderer[0].mismatched:
         store = None  # a body's HTML did not match its cached facts: keep no page key made from them
     if counted is not None:
         saves.append(lambda folder: counted.save_into(folder / CACHE_DIR / "reading"))

@@ -100,20 +100,13 @@ class RenderedPost:
 
     __slots__ = ("post", "key", "_body", "_excerpt", "_html")
 
-    def __init__(self, post: Post, body: str, excerpt: str):
-        self.post = post
-        self.key: Optional[bytes] = None
-        self._body: Optional[str] = body
-        self._excerpt: Optional[str] = excerpt
-        self._html: Optional[MarkdownToHtml] = None
+    def __init__(self, post: Post, body: Optional[str], excerpt: Optional[str],
+                 key: Optional[bytes] = None, html: Optional[MarkdownToHtml] = None):
+        self.post, self._body, self._excerpt, self.key, self._html = post, body, excerpt, key, html
 
     @classmethod
     def later(cls, post: Post, key: bytes, html: MarkdownToHtml) -> "RenderedPost":
-        rendered = cls(post, "", "")
-        rendered.key, rendered._html = key, html
-        rendered._body = None
-        rendered._excerpt = None if post.excerpt else ""
-        return rendered
+        return cls(post, None, None if post.excerpt else "", key, html)
 
     @property
     def body(self) -> str:
