@@ -13,26 +13,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from tests.test_site_pages import Links
+
 BASE = "https://example.github.io/kxsj/"
 REPO = Path(__file__).resolve().parents[1]
-
-
-class _Refs(HTMLParser):
-    """Every href/src in a page (a, link, script, img, source, iframe)."""
-
-    def __init__(self):
-        super().__init__()
-        self.refs: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in ("href", "src") and value:
-                self.refs.append(value)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +77,9 @@ def test_every_internal_link_and_asset_answers_under_the_subpath(subpath_site, s
         if "html" not in ctype:
             continue
         pages += 1
-        parser = _Refs()
+        parser = Links()  # every href/src of the page
         parser.feed(body.decode("utf-8"))
-        for ref in parser.refs:
+        for ref in parser.links:
             if ref.startswith(("mailto:", "javascript:", "data:")):
                 continue
             absolute = urllib.parse.urljoin(url, ref)
