@@ -196,6 +196,18 @@ def test_renamed_post_moves(tmp_site, start_server):
     assert server.get("/posts/doomed-post/")[0] == 404
 
 
+def test_a_tag_added_while_serving_gets_its_page(tmp_site, start_server):
+    """Every page links tags through functions Jinja keeps with the macros: they must see the new tag."""
+    post = tmp_site / "posts" / "tagged.md"
+    post.write_text(TAGGED, encoding="utf-8")
+    server = start_server(tmp_site)
+    post.write_text(TAGGED.replace("tags: [独一无二的标签]", "tags: [独一无二的标签, 新加的标签]"), encoding="utf-8")
+    server.wait_until(lambda: server.get("/tag/新加的标签/")[0] == 200, what="the new tag's page")
+    assert "将被删除的文章" in server.get("/tag/新加的标签/")[1]
+    assert urllib.parse.quote("/tag/新加的标签/") in server.get("/posts/doomed-post/")[1]
+    assert "internal error" not in server.output
+
+
 def test_burst_of_saves_is_one_rebuild(tmp_site, start_server):
     post = tmp_site / "posts" / "burst.md"
     post.write_text(TAGGED, encoding="utf-8")

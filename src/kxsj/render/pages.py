@@ -215,16 +215,21 @@ class _Site:
         self.tags = Segments(t for rp in posts for t in rp.post.tags)
         self.categories = Segments(c for rp in posts for c in rp.post.categories)
         self.series = Segments(rp.post.series.name for rp in posts if rp.post.series)
+        # The functions read the site being rendered through the environment, not
+        # from a closure: Jinja keeps the module of an imported macro file
+        # (``{% from "_macros.html" import … %}``) with the globals it was first
+        # made with, and the dev server renders many sites with one environment.
+        env.kxsj_site = self
         env.globals.update(
-            tag_url=lambda name: f"/tag/{self.tags[name]}/",
-            category_url=lambda name: f"/category/{self.categories[name]}/",
-            series_url=lambda name: f"/series/{self.series[name]}/",
+            tag_url=lambda name: f"/tag/{env.kxsj_site.tags[name]}/",
+            category_url=lambda name: f"/category/{env.kxsj_site.categories[name]}/",
+            series_url=lambda name: f"/series/{env.kxsj_site.series[name]}/",
             year_url=year_path,
             month_url=month_path,
             # A function, not a context value: the citation follows from the post
             # and the config alone, so a page memo keyed on the context stays exact
             # and a rebuild that reuses the page never computes it.
-            cite=lambda post: cite(post, config),
+            cite=lambda post: cite(post, env.kxsj_site.config),
         )
         self.pages: list[Page] = []
 
