@@ -118,6 +118,20 @@ def _markdown_mention_keys(markdown_text: str) -> frozenset[str]:
     return _mention_keys(markdown_text, _mention_name)
 
 
+def cited_posts(post: Post, index: dict[str, Post]) -> list[Post]:
+    """The archive posts (``index``: ``title_index``) that ``post``'s body names, in order of first mention, itself left out."""
+    if index.keys().isdisjoint(_markdown_mention_keys(post.body)):  # walks the smaller set
+        return []  # no mention names an archive post: skip the math scan
+    seen: set[int] = {id(post)}
+    targets = []
+    for name in mentions(post.body):
+        target = index.get(title_key(name))
+        if target is not None and id(target) not in seen:
+            seen.add(id(target))
+            targets.append(target)
+    return targets
+
+
 def restore_citations(posts: list[Post]) -> None:
     """Fill ``cites`` (order of first mention) and ``cited_by`` (newest first) on every post.
 
@@ -126,16 +140,10 @@ def restore_citations(posts: list[Post]) -> None:
     index = title_index(posts)
     citing: dict[int, list[Post]] = {id(p): [] for p in posts}
     for post in posts:
-        seen: set[int] = {id(post)}
-        post.cites = []
-        if index.keys().isdisjoint(_markdown_mention_keys(post.body)):  # walks the smaller set
-            continue  # no mention names an archive post: skip the math scan
-        for name in mentions(post.body):
-            target = index.get(title_key(name))
-            if target is not None and id(target) not in seen:
-                seen.add(id(target))
-                post.cites.append(ref(target))
-                citing[id(target)].append(post)
+        targets = cited_posts(post, index)
+        post.cites = [ref(target) for target in targets]
+        for target in targets:
+            citing[id(target)].append(post)
     for post in posts:
         cited_by = sorted(citing[id(post)], key=lambda p: (p.date.sort_key(), p.url), reverse=True)
         post.cited_by = [ref(p) for p in cited_by]

@@ -76,10 +76,10 @@ class FileMemo:
         self._files: dict[str, _Parsed] = {}
         self._seen: set[str] = set()
         self.parsed = 0
-        """Files actually parsed by the last load (the rest came from the memo)."""
+        """Files actually parsed since the owner last set this to 0 (the rest came from the memo)."""
 
     def start(self) -> None:
-        self._seen, self.parsed = set(), 0
+        self._seen = set()
 
     def finish(self) -> None:
         for gone in set(self._files) - self._seen:
@@ -91,6 +91,11 @@ class FileMemo:
             kept = self._files.get(os.path.abspath(path))
             if kept is not None:
                 kept.stamp = None
+
+    def last(self, path: Path) -> tuple[Any, list[Diagnostic]]:
+        """What the last load got for ``path``: its result and diagnostics (the memo's own: read, do not change)."""
+        kept = self._files.get(os.path.abspath(path))
+        return (kept.result, kept.diagnostics) if kept is not None else (None, [])
 
     def __call__(self, path: Path, parse_file: Callable[[Path, list[Diagnostic]], Any], diags: list[Diagnostic]) -> Any:
         key = os.path.abspath(path)  # as given by the loader: already absolute, so cheap

@@ -29,6 +29,7 @@ from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
+from kxsj.serve.body_edit import LoadedPosts
 from kxsj.serve.memo import FileMemo, HtmlMemo, PageMemo
 
 
@@ -66,6 +67,7 @@ class PreviewSite:
         # out_dir is never written: the preview serves from memory.
         self.options = BuildOptions(root=self.root, posts_dir=self.posts_dir, out_dir=self.root / "public", drafts=drafts)
         self.files = FileMemo(check=self._lint_markdown)
+        self.loaded = LoadedPosts()
         self.markdown = HtmlMemo()
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
@@ -118,19 +120,27 @@ class PreviewSite:
         if self._to_html is None:
             self._to_html = self.markdown.wrap(markdown_renderer())
         self.files.forget(changed)
+        self.files.parsed = 0
         self._linted: set[Diagnostic] = set()
         config = self.config
         diags = list(self._config_diags)
 
-        self.files.start()
-        posts, load_diags = load_site_posts(self.options, config, parse=self.files)
-        self.files.finish()
-        diags += load_diags
-        if changed:  # dumps are linted once merged; Markdown posts by the file memo
-            shown = {display_path(c) for c in changed}
-            diags += self._lint([p for p in posts if p.kind != "markdown" and any(s.path in shown for s in p.source)])
-        posts = self._same_objects(posts)
-        self._reset_memos_for(posts)
+        quick = self.loaded.after_save(changed, self.files) if kinds == {"posts"} else None
+        if quick is not None:  # only a Markdown post's text changed: every other post is last build's
+            posts, load_diags = quick
+            diags += load_diags
+            self._posts_by_url = {p.url: p for p in posts}
+        else:
+            self.files.start()
+            posts, load_diags = load_site_posts(self.options, config, parse=self.files)
+            self.files.finish()
+            diags += load_diags
+            if changed:  # dumps are linted once merged; Markdown posts by the file memo
+                shown = {display_path(c) for c in changed}
+                diags += self._lint([p for p in posts if p.kind != "markdown" and any(s.path in shown for s in p.source)])
+            posts = self._same_objects(posts)
+            self.loaded.remember(posts, load_diags)
+            self._reset_memos_for(posts)
 
         to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
