@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Save-to-served latency of ``kxsj serve`` (issue 4: < 100 ms at 36 posts, < 300 ms at 1,400).
+"""Save-to-served latency of ``kxsj serve`` (issue 4: < 100 ms at 36 posts, < 300 ms at 1,400; issue 6: < 100 ms at 1,400).
 
 For each archive size it makes a throw-away copy of a site, starts the real
 ``python -m kxsj serve`` on it, then edits one post ``--edits`` times (a new
 sentence each time, 0.4 s apart so saves are not coalesced) and polls the
 post's URL every 5 ms until the new sentence is served.  The time from the
 write returning to the first response holding the sentence is one sample;
-it includes the watcher, the 50 ms debounce, the rebuild and the HTTP
-answer.  Prints median and worst, and the server's own rebuild times.
+it includes the watcher (a save is handed over once its file is closed,
+see ``kxsj.serve.watch``), the rebuild and the HTTP answer.  Prints median
+and worst, the server's own rebuild times, and each goal: issue 4's for
+the worst sample, issue 6's for the median.
 
 Sites:
 
@@ -140,12 +142,16 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[BUNDLED_POSTS, 1400])
     parser.add_argument("--edits", type=int, default=20)
     args = parser.parse_args()
-    targets = {BUNDLED_POSTS: 100, 1400: 300}
+    # (issue, statistic, limit in ms) per archive size
+    goals = {BUNDLED_POSTS: [("issue 4", "worst", 100)], 1400: [("issue 4", "worst", 300), ("issue 6", "median", 100)]}
     for n in args.sizes:
         r = measure(n, args.edits)
         s = r["samples"]
-        goal = targets.get(n)
-        verdict = "" if goal is None else ("  OK" if max(s) < goal else f"  OVER the {goal} ms goal")
+        measured = {"worst": max(s), "median": statistics.median(s)}
+        verdict = "".join(
+            f"; {issue} ({stat} < {limit} ms) " + ("OK" if measured[stat] < limit else "OVER")
+            for issue, stat, limit in goals.get(n, [])
+        )
         print(
             f"{n:>6} posts: save -> served median {statistics.median(s):6.1f} ms, worst {max(s):6.1f} ms "
             f"({len(s)} edits); server rebuild median {statistics.median(r['rebuilds']) if r['rebuilds'] else float('nan'):.0f} ms, "
