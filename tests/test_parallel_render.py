@@ -110,3 +110,68 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
     monkeypatch.setattr(parallel, "cores", lambda: 1)
     assert build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "one")).written
     assert tree(tmp_site / "many") == tree(tmp_site / "one")
+
+
+# --------------------------------------------------------------------------
+# The helper that gets Markdown ready while a build after an edit loads its posts
+
+
+@pytest.fixture
+def helper():
+    if not can_fork() or parallel.cores() < 2:
+        pytest.skip("the helper needs fork and a second core")
+    parallel.start_helper()
+    assert parallel._helper is not None
+    yield parallel._helper
+    parallel.stop_workers()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_helper_renders_what_this_process_renders(helper, corpus_texts):
+    texts = corpus_texts[:3] + ["BROKEN $x", "$a$ 与 $b$"]
+    got = parallel.start_render_many(texts)()
+    assert got == render_many(texts, workers=1)
+    assert not _alive(helper.pid), "the helper outlived its one job"
+    assert not os.path.exists(helper.folder)
+
+
+def test_a_dead_helper_means_rendering_here(helper, corpus_texts):
+    os.kill(helper.pid, 9)
+    os.waitpid(helper.pid, 0)
+    texts = corpus_texts[:2]
+    assert parallel.start_render_many(texts)() == render_many(texts, workers=1)
+
+
+def test_many_texts_go_to_the_pool_and_the_helper_is_stopped(helper, corpus_texts):
+    got = parallel.start_render_many(corpus_texts)()
+    assert got == render_many(corpus_texts, workers=1)
+    assert parallel._helper is None and not _alive(helper.pid)
+
+
+def test_an_edit_build_uses_the_helper_and_leaves_no_process(tmp_site, monkeypatch):
+    from kxsj.build import BuildOptions, build_site
+
+    options = BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "public")
+    assert build_site(options).ok
+    started: list[int] = []
+    real_start = parallel.start_helper
+
+    def start() -> None:
+        real_start()
+        if parallel._helper is not None:
+            started.append(parallel._helper.pid)
+
+    monkeypatch.setattr(parallel, "start_helper", start)
+    post = sorted((tmp_site / "posts").glob("*.txt"))[0]
+    post.write_text(post.read_text(encoding="utf-8") + "\n新加的一句，$E=mc^2$。\n", encoding="utf-8")
+    assert build_site(options).ok
+    if can_fork() and parallel.cores() > 1:
+        assert started and not _alive(started[0])
+    assert "新加的一句" in "".join(p.read_text(encoding="utf-8") for p in (tmp_site / "public").rglob("*.html"))

@@ -208,6 +208,12 @@ def _build(
             return report(saved["posts"], saved["pages"], written=True)
     counted = cache = facts = parsed = related = None
     renderer: list = []
+    if stamp is not None and (options.out_dir / CACHE_DIR).is_dir():
+        # A build over a previous output's caches renders few texts: Markdown
+        # gets ready for them on the other core while the posts load.
+        from kxsj.render.parallel import start_helper
+
+        start_helper()
 
     def start_rendering(posts: list[Post]) -> None:
         """Bodies from the output's .kxsj-cache; the rest start rendering on every core."""

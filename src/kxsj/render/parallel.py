@@ -7,15 +7,18 @@ text, so the order in which workers finish cannot change the output.
 
 Workers are forked: a forked child starts with kxsj, Markdown and Pygments
 already imported, where ``spawn`` would pay a fresh interpreter per worker.
-Forking a process that runs other threads (the dev server) is unsafe, so
-there, with one core, or for a handful of texts (a rebuild after one save)
-the texts are rendered in this process instead.
+A handful of texts (a build after one edit) go to the *helper*, one process
+forked before the posts are loaded that makes its renderer meanwhile (see
+``_Helper``).  Forking a process that runs other threads (the dev server)
+is unsafe, so there, with one core, or without a helper, a handful of texts
+is rendered in this process instead.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import threading
 from pathlib import Path
 from typing import Callable, Optional, Union
@@ -152,23 +155,153 @@ _running: list = []
 
 def stop_workers() -> None:
     """End every background worker (the build calls it however it ends: Ctrl-C, SIGTERM, an error)."""
+    _stop_helper()
     while _running:
         pool = _running.pop()
         pool.terminate()
         pool.join()
 
 
+class _Helper:
+    """A forked process that gets Markdown ready while the build loads the posts.
+
+    A build after an edit renders one or two texts, but making the renderer
+    (importing Markdown, Pygments and the extensions, compiling their
+    patterns) costs more than rendering them, and the build would wait for
+    it between loading and linking the posts.  ``start_helper`` forks this
+    process before the load, so the renderer is made on the other core;
+    ``start_render_many`` then hands it a few texts.  Texts go through a
+    temporary file (a pipe would block the build while the helper is still
+    starting); the answer comes back through a pipe.
+    """
+
+    def __init__(self, pid: int, requests: int, replies: int, folder: str):
+        self.pid, self.requests, self.replies, self.folder = pid, requests, replies, folder
+        self.asked = 0
+
+    def render(self, texts: list[str]) -> Callable[[], dict[str, str]]:
+        self.asked += 1
+        path = os.path.join(self.folder, str(self.asked))
+        try:
+            with open(path, "wb") as f:
+                pickle.dump(texts, f, protocol=5)
+            os.write(self.requests, path.encode() + b"\n")  # short: a pipe takes it at once
+        except OSError:  # the helper is gone (or the folder): render here
+            return lambda: render_many(texts, workers=1)
+
+        def collect() -> dict[str, str]:
+            try:
+                with os.fdopen(os.dup(self.replies), "rb") as reply:
+                    size = int.from_bytes(_read_exactly(reply, 8), "little")
+                    htmls = pickle.loads(_read_exactly(reply, size)) if size else None
+            except (OSError, EOFError, pickle.UnpicklingError):
+                htmls = None
+            if htmls is None:  # the helper could not make a renderer, or died: render here
+                return render_many(texts, workers=1)
+            return {text: html for text, html in zip(texts, htmls) if html is not None}
+
+        return collect
+
+
+def _read_exactly(stream, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the Markdown helper process ended early")
+    return data
+
+
+_helper: Optional[_Helper] = None
+
+
+def _helper_main(requests: int, replies: int) -> None:
+    """In the helper: make the renderer, then render each request's texts; never returns."""
+    status = 0
+    try:
+        _die_with_parent()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # whoever reads the build's output waits for no one but the build
+            os.dup2(devnull, fd)
+        global _worker_render
+        try:
+            _worker_render = default_render()  # the point of the helper: made before anything asks
+        except Exception:
+            _worker_render = None
+        with os.fdopen(requests, "rb") as asks, os.fdopen(replies, "wb") as answers:
+            for line in asks:
+                with open(line.rstrip(b"\n").decode(), "rb") as f:
+                    texts = pickle.load(f)
+                # Empty: no renderer here, the build renders the texts itself.
+                data = pickle.dumps(_render_chunk(texts), protocol=5) if _worker_render is not None else b""
+                answers.write(len(data).to_bytes(8, "little") + data)
+                answers.flush()
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def start_helper() -> None:
+    """Fork the Markdown helper (see ``_Helper``) where forking is safe and a second core exists."""
+    global _helper
+    if _helper is not None or cores() < 2 or not can_fork():
+        return
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="kxsj-render-")
+    requests_r, requests_w = os.pipe()
+    replies_r, replies_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(requests_w)
+        os.close(replies_r)
+        _helper_main(requests_r, replies_w)
+    os.close(requests_r)
+    os.close(replies_w)
+    _helper = _Helper(pid, requests_w, replies_r, folder)
+
+
+def _stop_helper() -> None:
+    global _helper
+    helper, _helper = _helper, None
+    if helper is None:
+        return
+    import shutil
+    import signal
+
+    for fd in (helper.requests, helper.replies):
+        os.close(fd)
+    try:
+        os.kill(helper.pid, signal.SIGKILL)
+        os.waitpid(helper.pid, 0)
+    except OSError:
+        pass
+    shutil.rmtree(helper.folder, ignore_errors=True)
+
+
 def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callable[[], dict[str, str]]:
     """``render_many`` in the background: returns at once with a function that waits for the result.
 
     The build starts the workers as soon as the posts are loaded and links
-    the posts to each other (the enrich stage) while they render.  Without
-    workers (one core, few texts, threads running) it renders right away.
+    the posts to each other (the enrich stage) while they render.  A few
+    texts go to the helper when one was started (``start_helper``).
+    Without workers (one core, threads running) it renders right away.
     """
     workers = workers or cores()
     unique = list(dict.fromkeys(texts))
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
+        _stop_helper()  # the pool's workers take both cores
         return _start_forked(unique, workers)
+    if _helper is not None and unique:
+        collect = _helper.render(unique)
+
+        def finish() -> dict[str, str]:
+            try:
+                return collect()
+            finally:
+                _stop_helper()
+
+        return finish
+    _stop_helper()
     done = render_many(unique, workers=1)
     return lambda: done
 
