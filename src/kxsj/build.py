@@ -122,13 +122,16 @@ def load_site_posts(
     return enrich(posts, config, diags, reading, related), diags
 
 
-def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post]):
-    """The previous output's pages, for ``render_site`` to reuse where nothing they show changed."""
+def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post], digests=None):
+    """The previous output's pages, for ``render_site`` to reuse where nothing they show changed.
+
+    ``digests`` (``kxsj.render.cache.TextDigests``) are the build's text digests, shared with its caches.
+    """
     from kxsj.render.pagestore import PageStore, site_key
 
     names = ([t for p in posts for t in p.tags], [c for p in posts for c in p.categories],
              [p.series.name for p in posts if p.series])
-    return PageStore(out_dir, site_key(config, root, names))
+    return PageStore(out_dir, site_key(config, root, names), digests)
 
 
 def _finish_output(folder: Path, saves: list[Callable[[Path], None]], indexer, diags: list[Diagnostic]) -> None:
@@ -167,7 +170,7 @@ def _build(
 ) -> BuildReport:
     from kxsj.enrich.related import RelatedMemo
     from kxsj.load.parse_cache import ParseCache
-    from kxsj.render.cache import CACHE_DIR, cache_home, facts_home, reading_counter
+    from kxsj.render.cache import CACHE_DIR, TextDigests, cache_home, facts_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all
     from kxsj.render.template_cache import TemplateCodeCache
@@ -208,6 +211,7 @@ def _build(
             return report(saved["posts"], saved["pages"], written=True)
     counted = cache = facts = parsed = related = None
     renderer: list = []
+    digests = TextDigests()  # every cache and page key names a body by one hash of it
     if stamp is not None and (options.out_dir / CACHE_DIR).is_dir():
         # A build over a previous output's caches renders few texts: Markdown
         # gets ready for them on the other core while the posts load.
@@ -219,10 +223,10 @@ def _build(
         """Bodies from the output's .kxsj-cache; the rest start rendering on every core."""
         from kxsj.render.cache import site_renderer
 
-        renderer.extend(site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t)))
+        renderer.extend(site_renderer(options.out_dir, (t for p in posts for t in (p.body, p.excerpt) if t), digests))
 
     if posts is None:
-        reading, counted = reading_counter(options.out_dir)
+        reading, counted = reading_counter(options.out_dir, digests)
         parsed = ParseCache(options.out_dir / CACHE_DIR, known=stamp.file_digests if stamp is not None else None)
         related = RelatedMemo.load(options.out_dir / CACHE_DIR / RELATED_FILE)
         # The workers render while this process links the posts (enrich).
@@ -244,7 +248,7 @@ def _build(
     html_of = post_html(to_html, posts, config)
     store = None
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
-        store = page_store(options.out_dir, config, options.root, posts)
+        store = page_store(options.out_dir, config, options.root, posts, digests)
     templates = TemplateCodeCache(options.out_dir)
     try:
         # Render workers write the pages into a spool beside the output, linked from there.

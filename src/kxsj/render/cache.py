@@ -164,7 +164,25 @@ def _encode_shard(entries: dict[bytes, str]) -> bytes:
     return MAGIC + hashlib.sha256(payload).digest() + payload
 
 
-_last_id: list[tuple[str, Optional[str], bytes]] = [("", None, b"")]
+class TextDigests:
+    """Each text's SHA-256 (of its UTF-8), computed once however many times a build asks.
+
+    The build hands the same body string to the reading counts, the facts
+    and HTML caches and the page keys; each used to hash all 1,400 bodies
+    again (about 16 MB at this archive's size).  Kept by the text object,
+    which is held so its ``id`` cannot be reused, for one build's life.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[str, bytes]] = {}
+
+    def __call__(self, text: str) -> bytes:
+        kept = self._kept.get(id(text))
+        if kept is not None and kept[0] is text:
+            return kept[1]
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        self._kept[id(text)] = (text, digest)
+        return digest
 
 
 class RenderCache:
@@ -175,10 +193,14 @@ class RenderCache:
     it, and workers only render.
     """
 
-    def __init__(self, folder: Path, key: str, name: Optional[str] = None, shards: int = 256):
+    def __init__(
+        self, folder: Path, key: str, name: Optional[str] = None, shards: int = 256, digests: Optional[TextDigests] = None
+    ):
         self.folder = Path(folder)
         self.key = key
         """Hashed with each text: entries made under another key are never found."""
+        self._key = key.encode() + b"\0"
+        self._digests = digests or TextDigests()
         self.dir = self.folder / (name or key)
         self.shards = shards
         """Entries are spread over this many files (at most 256) by their hash's first byte."""
@@ -189,12 +211,7 @@ class RenderCache:
         self.misses = 0
 
     def _id(self, text: str) -> bytes:
-        last = _last_id[0]
-        if last[1] is text and last[0] == self.key:  # the facts and the HTML of one text are looked up in turn
-            return last[2]
-        ident = hashlib.sha256(self.key.encode() + b"\0" + text.encode("utf-8", "surrogatepass")).digest()
-        _last_id[0] = (self.key, text, ident)
-        return ident
+        return hashlib.sha256(self._key + self._digests(text)).digest()
 
     def _shard(self, n: int) -> dict[bytes, str]:
         shard = self._shards.get(n)
@@ -414,7 +431,9 @@ class CachedRenderer:
 READING_MODULE = "enrich/reading.py"
 
 
-def reading_counter(out_dir: Path) -> tuple[Callable[[str], tuple[int, int]], RenderCache]:
+def reading_counter(
+    out_dir: Path, digests: Optional[TextDigests] = None
+) -> tuple[Callable[[str], tuple[int, int]], RenderCache]:
     """``kxsj.enrich.reading.chars_and_minutes`` answered from the output's cache where it can be.
 
     Counting a body's characters and reading time means scanning it for
@@ -427,7 +446,7 @@ def reading_counter(out_dir: Path) -> tuple[Callable[[str], tuple[int, int]], Re
     from kxsj.enrich.reading import chars_and_minutes
 
     key = hashlib.sha256(f"kxsj={__version__}\0{_source_digest(start=READING_MODULE)}".encode()).hexdigest()[:16]
-    cache = RenderCache(Path(out_dir) / CACHE_DIR / "reading", key, shards=16)  # a few bytes an entry
+    cache = RenderCache(Path(out_dir) / CACHE_DIR / "reading", key, shards=16, digests=digests)  # a few bytes an entry
 
     def counts(text: str) -> tuple[int, int]:
         kept = cache.get(text)
@@ -458,7 +477,9 @@ def facts_home(out_dir: Path) -> Path:
     return Path(out_dir) / CACHE_DIR / "facts"
 
 
-def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[CachedRenderer, RenderCache, RenderCache]:
+def site_renderer(
+    out_dir: Path, texts: Iterable[str], digests: Optional[TextDigests] = None
+) -> tuple[CachedRenderer, RenderCache, RenderCache]:
     """The build's Markdown -> HTML: the cache of the current output, misses rendered on every core.
 
     The misses start rendering in worker processes at once and are waited
@@ -469,7 +490,7 @@ def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[CachedRenderer, 
     """
     from kxsj.render.parallel import default_render, start_render_many
 
-    cache = RenderCache(cache_home(out_dir), renderer_key())
+    cache = RenderCache(cache_home(out_dir), renderer_key(), digests=digests)
     one: list[Callable[[str], str]] = []
 
     def render_one(text: str) -> str:
@@ -480,7 +501,7 @@ def site_renderer(out_dir: Path, texts: Iterable[str]) -> tuple[CachedRenderer, 
     from kxsj.enrich.links import html_mention_keys
 
     # Under the renderer's key, so a text's facts and HTML share one hash; in a folder of their own key.
-    facts = RenderCache(facts_home(out_dir), renderer_key(), name=facts_key(), shards=16)
+    facts = RenderCache(facts_home(out_dir), renderer_key(), name=facts_key(), shards=16, digests=digests)
     renderer = CachedRenderer(
         cache, texts, start_render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys)
     )

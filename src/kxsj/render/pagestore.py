@@ -41,12 +41,12 @@ from typing import Any, Callable, Iterable, Optional, Union
 from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import Post
-from kxsj.render.cache import CACHE_DIR, _library_versions, _package_digest, _write_atomic
+from kxsj.render.cache import CACHE_DIR, TextDigests, _library_versions, _package_digest, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
 from kxsj.write.output import page_file, page_rel
 
 MANIFEST = "pages.json"
-VERSION = 2
+VERSION = 3
 _LIBRARIES = ("jinja2", "markupsafe")
 
 
@@ -101,8 +101,9 @@ class _ContextPickler(pickle.Pickler):
 class PageStore:
     """``render_site``'s ``memo`` for ``kxsj build``: see the module docstring."""
 
-    def __init__(self, out_dir: Path, key: bytes):
+    def __init__(self, out_dir: Path, key: bytes, digests: Optional[TextDigests] = None):
         self.out_dir = Path(out_dir)
+        self._texts = digests or TextDigests()
         self._out = os.path.abspath(out_dir)
         self.key = key.hex()
         self._old: dict[str, list] = {}
@@ -125,7 +126,9 @@ class PageStore:
         if kept is not None and kept[0] is obj:
             return kept[1]
         if isinstance(obj, Post):
-            digest = _digest(b"post", _plain_pickle(obj))
+            # Body and excerpt by their digests, which the render caches have made already.
+            state = dict(vars(obj), body=self._texts(obj.body), excerpt=self._texts(obj.excerpt))
+            digest = _digest(b"post", _plain_pickle(state))
         elif obj.key is not None:  # its HTML not made yet: the renderer's digest of it (``RenderedPost.later``)
             digest = _digest(b"rendered-later", self.object_digest(obj.post), obj.key)
         else:
