@@ -114,64 +114,85 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
 
 # --------------------------------------------------------------------------
 # The helper that gets Markdown ready while a build after an edit loads its posts
+#
+# The helper is only forked from a process running no other thread, and the
+# test process may be running servers by now: each case runs in a fresh
+# interpreter, which fails (exit status 1, message on stderr) when a check does.
 
+HELPER_CASES = r"""
+import json, os, sys
+from pathlib import Path
+from kxsj.render import parallel
 
-@pytest.fixture
-def helper():
-    if not can_fork() or parallel.cores() < 2:
-        pytest.skip("the helper needs fork and a second core")
-    parallel.start_helper()
-    assert parallel._helper is not None
-    yield parallel._helper
-    parallel.stop_workers()
-
-
-def _alive(pid: int) -> bool:
+def alive(pid):
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     return True
 
+def check(ok, what):
+    if not ok:
+        sys.exit(what)
 
-def test_the_helper_renders_what_this_process_renders(helper, corpus_texts):
-    texts = corpus_texts[:3] + ["BROKEN $x", "$a$ 与 $b$"]
-    got = parallel.start_render_many(texts)()
-    assert got == render_many(texts, workers=1)
-    assert not _alive(helper.pid), "the helper outlived its one job"
-    assert not os.path.exists(helper.folder)
-
-
-def test_a_dead_helper_means_rendering_here(helper, corpus_texts):
-    os.kill(helper.pid, 9)
-    os.waitpid(helper.pid, 0)
-    texts = corpus_texts[:2]
-    assert parallel.start_render_many(texts)() == render_many(texts, workers=1)
-
-
-def test_many_texts_go_to_the_pool_and_the_helper_is_stopped(helper, corpus_texts):
-    got = parallel.start_render_many(corpus_texts)()
-    assert got == render_many(corpus_texts, workers=1)
-    assert parallel._helper is None and not _alive(helper.pid)
-
-
-def test_an_edit_build_uses_the_helper_and_leaves_no_process(tmp_site, monkeypatch):
+case, texts = sys.argv[1], json.loads(sys.stdin.read())
+check(parallel.can_fork() and parallel.cores() > 1, "no fork or one core: the helper cannot be tested here")
+if case == "build":
     from kxsj.build import BuildOptions, build_site
-
-    options = BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "public")
-    assert build_site(options).ok
-    started: list[int] = []
+    site = Path(texts[0])
+    options = BuildOptions(site, site / "posts", site / "public")
+    check(build_site(options).ok, "first build failed")
+    started = []
     real_start = parallel.start_helper
-
-    def start() -> None:
+    def start():
         real_start()
         if parallel._helper is not None:
             started.append(parallel._helper.pid)
-
-    monkeypatch.setattr(parallel, "start_helper", start)
-    post = sorted((tmp_site / "posts").glob("*.txt"))[0]
+    parallel.start_helper = start
+    post = sorted((site / "posts").glob("*.txt"))[0]
     post.write_text(post.read_text(encoding="utf-8") + "\n新加的一句，$E=mc^2$。\n", encoding="utf-8")
-    assert build_site(options).ok
-    if can_fork() and parallel.cores() > 1:
-        assert started and not _alive(started[0])
-    assert "新加的一句" in "".join(p.read_text(encoding="utf-8") for p in (tmp_site / "public").rglob("*.html"))
+    check(build_site(options).ok, "edit build failed")
+    check(len(started) == 1, "the edit build started no helper")
+    check(not alive(started[0]), "the helper outlived the build")
+    html = "".join(p.read_text(encoding="utf-8") for p in (site / "public").rglob("*.html"))
+    check("新加的一句" in html, "the edited text is not on the site")
+    sys.exit(0)
+serial = parallel.render_many(texts, workers=1)
+parallel.start_helper()
+helper = parallel._helper
+check(helper is not None, "no helper started")
+if case == "dead":
+    os.kill(helper.pid, 9)
+    os.waitpid(helper.pid, 0)
+got = parallel.start_render_many(texts)()
+check(got == serial, "the helper's HTML differs from this process's")
+check(parallel._helper is None and not alive(helper.pid), "the helper outlived its job")
+check(not os.path.exists(helper.folder), "the helper's folder was left behind")
+"""
+
+
+def _helper_case(case: str, payload: list[str]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", HELPER_CASES, case], input=json.dumps(payload), capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_helper_renders_what_this_process_renders(corpus_texts):
+    _helper_case("few", corpus_texts[:3] + ["BROKEN $x", "$a$ 与 $b$"])
+
+
+def test_a_dead_helper_means_rendering_here(corpus_texts):
+    _helper_case("dead", corpus_texts[:2])
+
+
+def test_many_texts_go_to_the_pool_and_the_helper_is_stopped(corpus_texts):
+    _helper_case("many", corpus_texts)
+
+
+def test_an_edit_build_uses_the_helper_and_leaves_no_process(tmp_site):
+    _helper_case("build", [str(tmp_site)])
