@@ -48,6 +48,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -412,28 +413,46 @@ def edit(path: Path, k: int) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def bench_tool(tool: Tool, site: Path, repeat: int, scenarios: tuple[str, ...]) -> dict[str, list[Run]]:
-    results: dict[str, list[Run]] = {}
-    original = (site / tool.edited_file).read_bytes()
+def bench_tools(found: list[Tool], base: Path, repeat: int, scenarios: tuple[str, ...]) -> dict[str, dict[str, list[Run]]]:
+    """Each scenario's runs of every tool, taken in turn: tool name -> scenario -> runs.
+
+    The tools alternate run by run (in one order, then the reverse), so a
+    machine that slows down or speeds up during the benchmark (a shared
+    machine does, by a third within minutes) changes every tool's numbers
+    alike and the ratios stay fair.
+    """
+    results: dict[str, dict[str, list[Run]]] = {t.name: {} for t in found}
+    originals = {t.name: (base / t.name / t.edited_file).read_bytes() for t in found}
+
+    def turns(k: int) -> list[Tool]:
+        return found if k % 2 == 0 else found[::-1]
+
+    def take(scenario: str, k: int, before: Callable[[Tool, Path], None]) -> None:
+        for tool in turns(k):
+            site = base / tool.name
+            print(f"  {scenario} {k + 1}/{repeat}: {tool.name}", file=sys.stderr, flush=True)
+            before(tool, site)
+            results[tool.name].setdefault(scenario, []).append(measure(tool, site))
+
     try:
         if "cold" in scenarios:
-            results["cold"] = []
-            for _ in range(repeat):
-                clean(site, tool.cold_clean)
-                results["cold"].append(measure(tool, site))
-        else:
-            clean(site, tool.cold_clean)
-            measure(tool, site)
-        if "warm" in scenarios:
-            measure(tool, site)  # settle: the first run after a cold one may still write its cache
-            results["warm"] = [measure(tool, site) for _ in range(repeat)]
-        if "edit" in scenarios:
-            results["edit"] = []
             for k in range(repeat):
-                edit(site / tool.edited_file, k)
-                results["edit"].append(measure(tool, site))
+                take("cold", k, lambda tool, site: clean(site, tool.cold_clean))
+        else:
+            for tool in found:
+                clean(base / tool.name, tool.cold_clean)
+                measure(tool, base / tool.name)
+        if "warm" in scenarios:
+            for tool in found:
+                measure(tool, base / tool.name)  # settle: the first run after a cold one may still write its cache
+            for k in range(repeat):
+                take("warm", k, lambda tool, site: None)
+        if "edit" in scenarios:
+            for k in range(repeat):
+                take("edit", k, lambda tool, site, k=k: edit(site / tool.edited_file, k))
     finally:
-        (site / tool.edited_file).write_bytes(original)
+        for tool in found:
+            (base / tool.name / tool.edited_file).write_bytes(originals[tool.name])
     return results
 
 
@@ -518,9 +537,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         base = prepare(n, sources)
         all_results[n] = {}
-        for tool in tools(base, wanted, n, args.kxsj_src.resolve()):
-            print(f"{n} posts: {tool.name} …", file=sys.stderr, flush=True)
-            all_results[n][tool.name] = bench_tool(tool, base / tool.name, repeat, scenarios)
+        found = tools(base, wanted, n, args.kxsj_src.resolve())
+        print(f"{n} posts: {', '.join(t.name for t in found)}, runs taken in turn", file=sys.stderr, flush=True)
+        all_results[n] = bench_tools(found, base, repeat, scenarios)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; median of {repeat} run(s) each")
     print(table(all_results))
     if args.json:

@@ -16,13 +16,17 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import jinja2
 
 from kxsj.assets import asset_dirs
 from kxsj.config import Config, load_config, normalise_base_url
 from kxsj.model import Diagnostic, Post
+
+if TYPE_CHECKING:
+    from kxsj.render.cache import TextDigests
+    from kxsj.render.pagestore import PageStore
 
 RELATED_FILE = "related.pickle"
 """``assign_related``'s memo in the output's cache: it holds until a post's URL, title, date or tags change."""
@@ -123,10 +127,12 @@ def load_site_posts(
     return enrich(posts, config, diags, reading, related), diags
 
 
-def page_store(out_dir: Path, config: Config, root: Path, posts: list[Post], digests=None):
+def page_store(
+    out_dir: Path, config: Config, root: Path, posts: list[Post], digests: Optional["TextDigests"] = None
+) -> "PageStore":
     """The previous output's pages, for ``render_site`` to reuse where nothing they show changed.
 
-    ``digests`` (``kxsj.render.cache.TextDigests``) are the build's text digests, shared with its caches.
+    ``digests`` are the build's text digests, shared with its caches.
     """
     from kxsj.render.pagestore import PageStore, site_key
 
@@ -231,6 +237,7 @@ def _build(
         reading, counted = reading_counter(options.out_dir, digests)
         parsed = ParseCache(options.out_dir / CACHE_DIR, known=stamp.file_digests if stamp is not None else None)
         related = RelatedMemo.load(options.out_dir / CACHE_DIR / RELATED_FILE)
+
         def loaded(posts: list[Post]) -> None:
             # The posts live as long as the build: full garbage collections
             # (one costs ~25 ms at 1,400 posts) need not walk them again.

@@ -38,8 +38,6 @@ from kxsj.serve.memo import FileMemo
 BODY_FIELDS = ("body", "excerpt", "has_more")
 """What a Markdown post's parse takes from its text below the front matter."""
 
-MARKDOWN_SUFFIXES = (".md", ".markdown")
-
 
 def _same_but_body(old: Post, new: Post) -> bool:
     return dataclasses.replace(old, **{name: getattr(new, name) for name in BODY_FIELDS}) == new
@@ -62,9 +60,6 @@ class LoadedPosts:
         }
         self._titles = None
 
-    def forget(self) -> None:
-        self.posts = None
-
     def after_save(self, changed: set[Path], files: FileMemo) -> Optional[tuple[list[Post], list[Diagnostic]]]:
         """Posts and diagnostics after ``changed`` (paths just saved), or None when the full path must run.
 
@@ -74,10 +69,10 @@ class LoadedPosts:
         if self.posts is None or len(changed) != 1:
             return None
         path = next(iter(changed))
-        if not path.name.lower().endswith(MARKDOWN_SUFFIXES) or not path.is_file():
+        if not path.is_file():  # deleted or renamed away: the full load drops its post
             return None
         old_raw, old_diags = files.last(path)
-        if not isinstance(old_raw, Post) or len(old_raw.source) != 1:
+        if not isinstance(old_raw, Post) or len(old_raw.source) != 1:  # not a Markdown post (a dump, the metadata)
             return None
         at = self._by_source.get(old_raw.source[0].path)
         if at is None:
