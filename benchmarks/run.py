@@ -372,7 +372,12 @@ class Run:
 
 
 def measure(tool: Tool, cwd: Path) -> Run:
-    """One run of ``tool`` in a fresh process: wall time and peak memory of its process tree."""
+    """One run of ``tool`` in a fresh process: wall time and peak memory of its process tree.
+
+    The files earlier runs wrote (or ``clean`` removed) are flushed to disk
+    first, so no run pays for the write-back of the run before it.
+    """
+    os.sync()
     start = time.perf_counter()
     proc = subprocess.Popen(tool.command, cwd=cwd, env=tool.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
