@@ -170,18 +170,16 @@ class _Helper:
     patterns) costs more than rendering them, and the build would wait for
     it between loading and linking the posts.  ``start_helper`` forks this
     process before the load, so the renderer is made on the other core;
-    ``start_render_many`` then hands it a few texts.  Texts go through a
-    temporary file (a pipe would block the build while the helper is still
-    starting); the answer comes back through a pipe.
+    ``start_render_many`` then hands it its one job, a few texts.  They go
+    through a temporary file (a pipe would block the build while the helper
+    is still starting); the answer comes back through a pipe.
     """
 
     def __init__(self, pid: int, requests: int, replies: int, folder: str):
         self.pid, self.requests, self.replies, self.folder = pid, requests, replies, folder
-        self.asked = 0
 
     def render(self, texts: list[str]) -> Callable[[], dict[str, str]]:
-        self.asked += 1
-        path = os.path.join(self.folder, str(self.asked))
+        path = os.path.join(self.folder, "texts.pickle")
         try:
             with open(path, "wb") as f:
                 pickle.dump(texts, f, protocol=5)
@@ -214,7 +212,7 @@ _helper: Optional[_Helper] = None
 
 
 def _helper_main(requests: int, replies: int) -> None:
-    """In the helper: make the renderer, then render each request's texts; never returns."""
+    """In the helper: make the renderer, then render the texts of the one request; never returns."""
     status = 0
     try:
         _die_with_parent()
@@ -226,14 +224,14 @@ def _helper_main(requests: int, replies: int) -> None:
             _worker_render = default_render()  # the point of the helper: made before anything asks
         except Exception:
             _worker_render = None
-        with os.fdopen(requests, "rb") as asks, os.fdopen(replies, "wb") as answers:
-            for line in asks:
-                with open(line.rstrip(b"\n").decode(), "rb") as f:
+        with os.fdopen(requests, "rb") as ask, os.fdopen(replies, "wb") as answer:
+            path = ask.readline().rstrip(b"\n").decode()
+            if path:  # empty: the build ended without a job for the helper
+                with open(path, "rb") as f:
                     texts = pickle.load(f)
                 # Empty: no renderer here, the build renders the texts itself.
                 data = pickle.dumps(_render_chunk(texts), protocol=5) if _worker_render is not None else b""
-                answers.write(len(data).to_bytes(8, "little") + data)
-                answers.flush()
+                answer.write(len(data).to_bytes(8, "little") + data)
     except BaseException:
         status = 1
     finally:
