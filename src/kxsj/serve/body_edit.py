@@ -39,8 +39,9 @@ BODY_FIELDS = ("body", "excerpt", "has_more")
 """What a Markdown post's parse takes from its text below the front matter."""
 
 
-def _same_but_body(old: Post, new: Post) -> bool:
-    return dataclasses.replace(old, **{name: getattr(new, name) for name in BODY_FIELDS}) == new
+def _with_body_of(post: Post, source: Post) -> Post:
+    """``post`` with ``source``'s ``BODY_FIELDS``."""
+    return dataclasses.replace(post, **{name: getattr(source, name) for name in BODY_FIELDS})
 
 
 class LoadedPosts:
@@ -79,10 +80,10 @@ class LoadedPosts:
             return None
         file_diags: list[Diagnostic] = []
         new_raw = files(path, parse_post_file, file_diags)
-        if not isinstance(new_raw, Post) or not _same_but_body(old_raw, new_raw):
+        if not isinstance(new_raw, Post) or _with_body_of(old_raw, new_raw) != new_raw:  # more than the body changed
             return None
         old = self.posts[at]
-        post = dataclasses.replace(old, **{name: getattr(new_raw, name) for name in BODY_FIELDS})
+        post = _with_body_of(old, new_raw)
         if self._titles is None:
             self._titles = title_index(self.posts)
         # ``old`` is still in the index: naming it is naming itself, which is no citation.
