@@ -197,9 +197,8 @@ class RenderCache:
         self, folder: Path, key: str, name: Optional[str] = None, shards: int = 256, digests: Optional[TextDigests] = None
     ):
         self.folder = Path(folder)
-        self.key = key
-        """Hashed with each text: entries made under another key are never found."""
         self._key = key.encode() + b"\0"
+        """Hashed with each text's digest: entries made under another key are never found."""
         self._digests = digests or TextDigests()
         self.dir = self.folder / (name or key)
         self.shards = shards

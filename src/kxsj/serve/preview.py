@@ -77,7 +77,6 @@ class PreviewSite:
         self.env: Optional[jinja2.Environment] = None
         self._names_key = None
         self._titles_key = None
-        self._posts_by_url: dict[str, Post] = {}
         self.pages: dict[str, bytes] = {}
         self.problems: dict[str, list[Diagnostic]] = {}
         """Errors per file saved this session (and templates/config), for the overlay."""
@@ -129,7 +128,6 @@ class PreviewSite:
         if quick is not None:  # only a Markdown post's text changed: every other post is last build's
             posts, load_diags = quick
             diags += load_diags
-            self._posts_by_url = {p.url: p for p in posts}
         else:
             self.files.start()
             posts, load_diags = load_site_posts(self.options, config, parse=self.files)
@@ -186,11 +184,9 @@ class PreviewSite:
         identical objects without looking inside, so an unchanged post costs
         nothing to compare however long its body.
         """
-        before = self._posts_by_url
+        before = {p.url: p for p in self.loaded.posts or []}  # last build's, after any quick saves
         same = [before.get(p.url) for p in posts]
-        posts = [old if old is not None and old == new else new for old, new in zip(same, posts)]
-        self._posts_by_url = {p.url: p for p in posts}
-        return posts
+        return [old if old is not None and old == new else new for old, new in zip(same, posts)]
 
     def _reset_memos_for(self, posts: list[Post]) -> None:
         """Forget what depends on the whole archive when that changed.
