@@ -122,3 +122,23 @@ def test_an_edit_rewrites_only_its_own_shard(tmp_path):
     cache = ParseCache(tmp_path / "c2")
     assert sorted(p.title for p in load(posts, cache).posts) == sorted(p.title for p in load(posts, ParseCache(tmp_path / "x")).posts)
     assert cache.hits == 40
+
+
+def test_a_kept_post_brings_the_digests_of_its_texts(tmp_path):
+    """The build's caches name a body by its SHA-256: a kept post's must be its own text's."""
+    import hashlib
+
+    from kxsj.render.cache import TextDigests
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text(POST + "\n<!--more-->\n\n后文 $y$。\n", encoding="utf-8")
+    first = ParseCache(tmp_path / "none", digests=TextDigests())
+    load(posts, first)
+    first.save_into(tmp_path / "c")
+    digests = TextDigests()
+    second = ParseCache(tmp_path / "c", digests=digests)
+    [post] = load(posts, second).posts
+    assert second.hits == 1 and post.excerpt != post.body
+    for text in (post.body, post.excerpt):
+        assert digests._kept[id(text)] == (text, hashlib.sha256(text.encode()).digest())  # given, not computed here

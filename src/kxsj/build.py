@@ -235,7 +235,9 @@ def _build(
 
     if posts is None:
         reading, counted = reading_counter(options.out_dir, digests)
-        parsed = ParseCache(options.out_dir / CACHE_DIR, known=stamp.file_digests if stamp is not None else None)
+        parsed = ParseCache(
+            options.out_dir / CACHE_DIR, known=stamp.file_digests if stamp is not None else None, digests=digests
+        )
         related = RelatedMemo.load(options.out_dir / CACHE_DIR / RELATED_FILE)
 
         def loaded(posts: list[Post]) -> None:

@@ -28,11 +28,14 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from kxsj.load import ParseFile
 from kxsj.load.files import MAX_BYTES, display_path
-from kxsj.model import Diagnostic
+from kxsj.model import Diagnostic, Post
+
+if TYPE_CHECKING:
+    from kxsj.render.cache import TextDigests
 
 FOLDER = "parse"
 SHARDS = 16
@@ -49,19 +52,31 @@ def _file_digest(path: Path) -> Optional[str]:
         return None
 
 
+def _texts(result: Any) -> list[str]:
+    """The texts of a parse result whose digests are kept with it: a Markdown post's body and excerpt.
+
+    Every cache of the build names a body by its SHA-256 (``TextDigests``);
+    an unchanged file's post comes back with the digests its texts had, so
+    1,400 bodies (20 MB of UTF-8) need not be hashed again.
+    """
+    return [result.body, result.excerpt] if isinstance(result, Post) else []
+
+
 def _code_key() -> str:
     from kxsj.render.cache import _package_digest
 
-    return hashlib.sha256(f"parse-cache 1 {_package_digest()}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"parse-cache 2 {_package_digest()}".encode()).hexdigest()[:32]
 
 
 class ParseCache:
     """``load_posts``' ``parse`` hook reusing the previous build's results (see the module docstring)."""
 
-    def __init__(self, cache_dir: Path, known: Optional[dict[str, str]] = None):
+    def __init__(self, cache_dir: Path, known: Optional[dict[str, str]] = None, digests: Optional["TextDigests"] = None):
         self.key = _code_key()
         self.known = known or {}
         """Absolute path -> SHA-256 hex of files hashed earlier in this build (``BuildStamp.file_digests``)."""
+        self.digests = digests
+        """The build's text digests: given those of a kept result's texts (``_texts``), and asked for a new one's."""
         self.folder = Path(cache_dir) / FOLDER / self.key
         self._old: dict[bytes, bytes] = {}
         self._old_keys: dict[int, set[bytes]] = {}
@@ -91,13 +106,16 @@ class ParseCache:
         kept = self._old.get(key)
         if kept is not None:
             try:
-                result, found = pickle.loads(kept)
+                result, found, digests = pickle.loads(kept)
             except Exception:
                 pass
             else:
                 self.hits += 1
                 self._new[key] = kept
                 diags.extend(found)
+                if self.digests is not None and digests is not None:
+                    for text, digest in zip(_texts(result), digests):
+                        self.digests.seed(text, digest)
                 return result
         before = _file_digest(path)
         found: list[Diagnostic] = []
@@ -105,8 +123,9 @@ class ParseCache:
         diags.extend(found)
         # Kept only if the file held the keyed bytes before and after parsing.
         if before == content and _file_digest(path) == content:
+            digests = [self.digests(text) for text in _texts(result)] if self.digests is not None else None
             try:
-                self._new[key] = pickle.dumps((result, found), protocol=pickle.HIGHEST_PROTOCOL)
+                self._new[key] = pickle.dumps((result, found, digests), protocol=pickle.HIGHEST_PROTOCOL)
             except (pickle.PicklingError, TypeError, AttributeError):
                 pass
             else:

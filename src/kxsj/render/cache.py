@@ -34,6 +34,7 @@ The cache only ever saves work; deleting ``.kxsj-cache/`` is always safe.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -55,14 +56,40 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _LIBRARIES = ("markdown", "pymdown-extensions", "pygments")
 
 
+@functools.lru_cache(maxsize=None)
+def _library_version(name: str) -> str:
+    """``name=version`` of an installed distribution, looked up once per process.
+
+    A lookup scans ``sys.path`` (about 2 ms), and a build asks for the same
+    few libraries in every cache key; the libraries a running process has
+    imported cannot change under it.
+    """
+    try:
+        return f"{name}={metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return f"{name}=?"
+
+
 def _library_versions(names: Iterable[str] = _LIBRARIES) -> list[str]:
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name}=?")
-    return out
+    return [_library_version(name) for name in names]
+
+
+_RUNNING_CODE: dict[str, str] = {}
+"""Digests of this process's own kxsj sources, by what they cover: each computed once.
+
+The code a process runs cannot change under it, so its digest need not
+either (a source edited while ``kxsj serve`` runs is not the code that
+renders).  Digests of another folder (tests copy the package) are never kept.
+"""
+
+
+def _running_code_digest(kind: str, package_dir: Path, make: Callable[[], str]) -> str:
+    if package_dir != _PACKAGE_DIR:
+        return make()
+    digest = _RUNNING_CODE.get(kind)
+    if digest is None:
+        digest = _RUNNING_CODE[kind] = make()
+    return digest
 
 
 _IMPORT = re.compile(r"^\s*(?:from\s+(\.+|kxsj)([\w.]*)\s+import\s+([\w, ()]+)|import\s+(kxsj[\w.]*))", re.M)
@@ -112,6 +139,10 @@ def renderer_sources(package_dir: Path = _PACKAGE_DIR, start: str = RENDERER_MOD
 
 def _source_digest(package_dir: Path = _PACKAGE_DIR, start: str = RENDERER_MODULE) -> str:
     """SHA-256 over the renderer's source files (``renderer_sources``): a code change is a new renderer."""
+    return _running_code_digest(f"source:{start}", package_dir, lambda: _hash_sources(package_dir, start))
+
+
+def _hash_sources(package_dir: Path, start: str) -> str:
     h = hashlib.sha256()
     for path in renderer_sources(package_dir, start):
         h.update(path.relative_to(package_dir).as_posix().encode())
@@ -183,6 +214,10 @@ class TextDigests:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
         self._kept[id(text)] = (text, digest)
         return digest
+
+    def seed(self, text: str, digest: bytes) -> None:
+        """``text``'s digest as computed earlier, in a build that stored it with the text (the parse cache)."""
+        self._kept[id(text)] = (text, digest)
 
 
 class RenderCache:
@@ -517,6 +552,10 @@ _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyy
 
 def _package_digest(package_dir: Path = _PACKAGE_DIR) -> str:
     """Every ``.py`` of kxsj: any code change may change any page, so it means a full build."""
+    return _running_code_digest("package", package_dir, lambda: _hash_package(package_dir))
+
+
+def _hash_package(package_dir: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(package_dir.rglob("*.py")):
         h.update(path.relative_to(package_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
