@@ -38,6 +38,7 @@ _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.M | re.S)
 _INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 
 
+@functools.lru_cache(maxsize=65536)  # the same titles are named thousands of times across the archive
 def title_key(text: str) -> str:
     """The form titles are compared in: NFKC, no whitespace at all."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", text))

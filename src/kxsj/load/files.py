@@ -7,6 +7,7 @@ says how to fix it, and the rest of the archive still loads.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +23,23 @@ POST_SUFFIXES = (".txt", ".md", ".markdown")
 
 def display_path(path: Path) -> str:
     """A path as a person wants to read it: relative to the current folder when that is short."""
+    text = os.fspath(path)
+    folder, name = os.path.split(text)
     try:
-        rel = os.path.relpath(path)
+        if name in ("", ".", ".."):  # relpath would fold these into the folder
+            rel = os.path.relpath(text)
+        else:  # a build asks for 1,400 files in a few folders: each folder worked out once
+            base = _relative_folder(folder, os.getcwd())
+            rel = name if base == "." else os.path.join(base, name)
     except ValueError:
         return str(path)
     return rel if not rel.startswith("../../..") else str(path)
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_folder(folder: str, cwd: str) -> str:
+    """``os.path.relpath(folder)`` from ``cwd``: ``relpath(folder/name)`` is this joined with ``name``."""
+    return os.path.relpath(folder or os.curdir, cwd)
 
 
 @dataclass
