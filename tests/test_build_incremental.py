@@ -208,3 +208,31 @@ def test_deferred_html_missing_from_the_cache_is_rendered_again(citing_site):
     build(site)
     assert deferred
     assert tree(out) == tree(build(site, "fresh"))
+
+
+def test_page_keys_tell_every_kind_of_context_value_apart(tmp_path):
+    """A page key spells common values directly: no two different values may share a key, equal ones must."""
+    from markupsafe import Markup
+
+    from kxsj.model import Post, PostDate
+    from kxsj.render.pages import RenderedPost
+    from kxsj.render.pagestore import PageStore
+
+    def rendered(title: str) -> RenderedPost:
+        post = Post(title=title, date=PostDate(2024, 5, 6), body=f"{title} $x$", excerpt=title, kind="markdown")
+        return RenderedPost(post, f"<p>{title}</p>", f"<p>{title}</p>")
+
+    def values() -> list:
+        a, b = rendered("甲"), rendered("乙")
+        return [
+            a, b, a.post, None, "", "a", Markup("a"), "1", 1, True, 1.0, [], (), [a], [b], [a, b], [b, a], [a, None],
+            ["a"], ("a",), {"n": 1}, {"n": True}, {"n": "1"}, {"n": None}, [("甲", 1)], [(1, [a])], [(1, [b])],
+        ]
+
+    store = PageStore(tmp_path, b"site")
+    keys = [store.page_key("/p/", "list.html", {"v": v}) for v in values()]
+    assert len(set(keys)) == len(keys)
+    again = PageStore(tmp_path, b"site")  # the same values made again, as the next build makes them
+    assert [again.page_key("/p/", "list.html", {"v": v}) for v in values()] == keys
+    assert store.page_key("/q/", "list.html", {"v": None}) != keys[3]
+    assert store.page_key("/p/", "list.html", {"w": None}) != keys[3]

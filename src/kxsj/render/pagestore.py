@@ -32,8 +32,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import marshal
 import os
 import pickle
+import struct
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
@@ -51,11 +53,9 @@ _LIBRARIES = ("jinja2", "markupsafe")
 
 
 def _digest(*parts: bytes) -> bytes:
-    h = hashlib.sha256()  # with SHA extensions, twice as fast as blake2b here
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.digest()
+    """SHA-256 of ``parts``, told apart by their count and lengths (one hash call: 2,600 pages ask)."""
+    head = struct.pack(f"<Q{len(parts)}Q", len(parts), *map(len, parts))
+    return hashlib.sha256(head + b"".join(parts)).digest()  # with SHA extensions, twice as fast as blake2b here
 
 
 def _plain_pickle(value: Any) -> bytes:
@@ -140,9 +140,35 @@ class PageStore:
         return digest
 
     def page_key(self, path: str, template: str, context: dict) -> str:
+        parts = [self.key.encode(), path.encode("utf-8", "surrogateescape"), template.encode()]
+        for name, value in sorted(context.items()):
+            parts.append(name.encode())
+            parts.append(self._value_bytes(value))
+        return _digest(*parts).hex()
+
+    def _value_bytes(self, value: Any) -> bytes:
+        """One context value as bytes that differ whenever the value does.
+
+        The usual values (a post, a list of posts, None, a string) are spelled
+        out directly; anything else is pickled with posts as their digests.
+        The first byte names the spelling, so two spellings never meet.
+        """
+        kind = type(value)
+        if kind is RenderedPost or kind is Post:
+            return b"o" + self.object_digest(value)
+        if value is None:
+            return b"n"
+        if kind is str:
+            return b"s" + value.encode("utf-8", "surrogatepass")
+        if kind is list and all(type(item) is RenderedPost for item in value):  # a list page's posts: fixed-size digests
+            return b"l" + b"".join([self.object_digest(item) for item in value])
+        try:  # plain data (a pager): marshal's version 2 writes equal values as equal bytes
+            return b"m" + marshal.dumps(value, 2)
+        except ValueError:  # holds posts, or objects marshal does not know
+            pass
         buf = io.BytesIO()
-        _ContextPickler(buf, self).dump(sorted(context.items()))
-        return _digest(self.key.encode(), path.encode("utf-8", "surrogateescape"), template.encode(), buf.getvalue()).hex()
+        _ContextPickler(buf, self).dump(value)
+        return b"p" + buf.getvalue()
 
     def __call__(self, path: str, template: str, context: dict, make: Callable[[], bytes]) -> Union[bytes, Reused]:
         key = self.page_key(path, template, context)
