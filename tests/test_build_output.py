@@ -193,3 +193,32 @@ def test_progress_shows_only_once_the_build_is_slow(capsys):
     off = _Progress(False, time.monotonic() - 2)
     off(3, 10)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_build_gives_garbage_collection_back_as_it_found_it(tmp_path, monkeypatch, collecting):
+    """The build pauses collection while it loads and freezes its posts: the caller gets both undone, even on failure."""
+    import gc
+
+    import kxsj.load
+
+    root = tmp_path / "site"
+    (root / "posts").mkdir(parents=True)
+    (root / "posts" / "a.md").write_text("---\ntitle: 甲\ndate: 2024-05-06\n---\n正文 $x$\n", encoding="utf-8")
+    (root / "kxsj.yml").write_text("search: false\n", encoding="utf-8")
+    options = BuildOptions(root, root / "posts", tmp_path / "public")
+    (gc.enable if collecting else gc.disable)()
+    try:
+        assert build_site(options).written
+        assert gc.isenabled() == collecting and gc.get_freeze_count() == 0
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("the disk went away mid-load")
+
+        monkeypatch.setattr(kxsj.load, "load_posts", broken)
+        (root / "posts" / "a.md").write_text("---\ntitle: 乙\ndate: 2024-05-06\n---\n正文\n", encoding="utf-8")
+        with pytest.raises(RuntimeError):
+            build_site(options)
+        assert gc.isenabled() == collecting and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
