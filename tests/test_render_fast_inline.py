@@ -1,7 +1,10 @@
 """The filtered inline stage (``kxsj.render.fast_inline``) changes no output.
 
 It skips an inline pattern only when the text lacks what the pattern's regex
-needs, so a body must render to the same bytes with and without it.  Checked
+needs, so a body must render to the same bytes with and without it.  The
+same holds for the ``[TOC]`` marker search that looks only where the marker
+can be (``_MarkerTocTreeprocessor``): the plain renderer here uses the stock
+``toc`` extension.  Checked
 here on the real posts of the shared corpus, the repository's sample posts,
 hand-written inline Markdown meant to reach every pattern and the places
 where they interact, and seeded random mixes of Markdown punctuation.  The
@@ -21,7 +24,7 @@ import pytest
 from kxsj.load.markdown_posts import split_front_matter
 from kxsj.render import fast_inline
 from kxsj.render.fast_inline import FastInlineExtension, may_match, pattern_condition, required_text
-from kxsj.render.markdown import BodyRenderer, _extensions, _flatten_toc
+from kxsj.render.markdown import BodyRenderer, _extensions, _flatten_toc, _TocExtension
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,6 +90,9 @@ def random_bodies(count: int, seed: int) -> list[str]:
 def _plain_markdown() -> markdown.Markdown:
     extensions, configs = _extensions()
     extensions = [e for e in extensions if not isinstance(e, FastInlineExtension)]
+    toc = next(e for e in extensions if isinstance(e, _TocExtension))
+    extensions[extensions.index(toc)] = "toc"  # the stock extension, with the same settings
+    configs["toc"] = toc.getConfigs()
     return markdown.Markdown(extensions=extensions, extension_configs=configs, output_format="html")
 
 
@@ -103,6 +109,7 @@ def both():
     assert isinstance(fast._md.treeprocessors["inline"], fast_inline.FilteredInlineProcessor)
     plain = _plain_markdown()
     assert type(plain.treeprocessors["inline"]) is markdown.treeprocessors.InlineProcessor
+    assert type(plain.treeprocessors["toc"]) is markdown.extensions.toc.TocTreeprocessor
     return fast, plain
 
 
@@ -231,3 +238,15 @@ def test_required_text_holds_for_random_texts():
         for text in texts:
             if compiled.search(text):
                 assert may_match(condition, text), (compiled.pattern, condition, text)
+
+
+TOC_MARKERS = [
+    "[TOC]", "  [TOC]  ", "# 一\n\n[TOC]\n\n## 二\n", "[TOC]\n\n# 一\n\n[TOC]\n", "a [TOC]", "[TOC] a", "*[TOC]*",
+    "> [TOC]", "- [TOC]", "1. [TOC]\n2. x", "# [TOC]", "`[TOC]`", "    [TOC]", "```\n[TOC]\n```", "[TOC]\nx",
+    "x\n[TOC]", "\\[TOC]", "[toc]", "[TOC]]", "<div>[TOC]</div>", "| a |\n|---|\n| [TOC] |", "[TOC]  \nx",
+    "## 标题 [TOC]\n\n[TOC]", "$[TOC]$", "[TOC](x)", "[TOC][]", "\\([TOC]\\)", "- a\n\n    [TOC]\n",
+]
+
+
+def test_the_toc_marker_is_replaced_as_the_stock_extension_does(both):
+    _assert_same(both, TOC_MARKERS + [a + "\n\n" + b for a in TOC_MARKERS for b in TOC_MARKERS[::4]])
