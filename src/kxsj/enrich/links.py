@@ -93,7 +93,8 @@ def _mentions(markdown_text: str) -> tuple[str, ...]:
 
 
 def _mention_name(m: re.Match) -> str:
-    return _MD_ESCAPE.sub(r"\1", m.group(1))
+    name = m.group(1)
+    return _MD_ESCAPE.sub(r"\1", name) if "\\" in name else name  # every escape starts with a backslash
 
 
 def _mention_keys(text: str, name: Callable[[re.Match], str]) -> frozenset[str]:
