@@ -226,7 +226,8 @@ def test_page_keys_tell_every_kind_of_context_value_apart(tmp_path):
         a, b = rendered("甲"), rendered("乙")
         return [
             a, b, a.post, None, "", "a", Markup("a"), "1", 1, True, 1.0, [], (), [a], [b], [a, b], [b, a], [a, None],
-            ["a"], ("a",), {"n": 1}, {"n": True}, {"n": "1"}, {"n": None}, [("甲", 1)], [(1, [a])], [(1, [b])],
+            ["a"], ("a",), {"n": 1}, {"n": True}, {"n": "1"}, {"n": None}, {"n": "a"}, {"n": Markup("a")}, [("甲", 1)],
+            [(1, [a])], [(1, [b])],
         ]
 
     store = PageStore(tmp_path, b"site")

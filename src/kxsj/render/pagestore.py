@@ -162,7 +162,7 @@ class PageStore:
             return b"s" + value.encode("utf-8", "surrogatepass")
         if kind is list and all(type(item) is RenderedPost for item in value):  # a list page's posts: fixed-size digests
             return b"l" + b"".join([self.object_digest(item) for item in value])
-        try:  # plain data (a pager): marshal's version 2 writes equal values as equal bytes
+        try:  # plain data (a pager): marshal's version 2 has no back-references, so the same data is the same bytes
             return b"m" + marshal.dumps(value, 2)
         except ValueError:  # holds posts, or objects marshal does not know
             pass
