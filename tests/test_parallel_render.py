@@ -119,7 +119,7 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
 # test process may be running servers by now: each case runs in a fresh
 # interpreter, which fails (exit status 1, message on stderr) when a check does.
 
-HELPER_CASES = r"""
+CASE_PREAMBLE = r"""
 import json, os, sys
 from pathlib import Path
 from kxsj.render import parallel
@@ -135,8 +135,25 @@ def check(ok, what):
     if not ok:
         sys.exit(what)
 
-case, texts = sys.argv[1], json.loads(sys.stdin.read())
-check(parallel.can_fork() and parallel.cores() > 1, "no fork or one core: the helper cannot be tested here")
+case, payload = sys.argv[1], json.loads(sys.stdin.read())
+check(parallel.can_fork() and parallel.cores() > 1, "no fork or one core: this cannot be tested here")
+"""
+
+
+def _run_case(script: str, case: str, payload: list[str]) -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", CASE_PREAMBLE + script, case], input=json.dumps(payload), capture_output=True, text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+HELPER_CASES = r"""
+texts = payload
 if case == "build":
     from kxsj.build import BuildOptions, build_site
     site = Path(texts[0])
@@ -172,14 +189,7 @@ check(not os.path.exists(helper.folder), "the helper's folder was left behind")
 
 
 def _helper_case(case: str, payload: list[str]) -> None:
-    import json
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", HELPER_CASES, case], input=json.dumps(payload), capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    _run_case(HELPER_CASES, case, payload)
 
 
 def test_the_helper_renders_what_this_process_renders(corpus_texts):
@@ -196,3 +206,71 @@ def test_many_texts_go_to_the_pool_and_the_helper_is_stopped(corpus_texts):
 
 def test_an_edit_build_uses_the_helper_and_leaves_no_process(tmp_site):
     _helper_case("build", [str(tmp_site)])
+
+
+# --------------------------------------------------------------------------
+# The workers a build from nothing starts before it loads the posts
+#
+# Like the helper's, each case runs in a fresh interpreter (``_run_case``):
+# pools are only started from a process running no other thread.
+
+EARLY_CASES = r"""
+if case == "texts":
+    texts = payload
+    serial = parallel.render_many(texts + ["OFFERED ONLY $x$"], workers=1)
+    parallel.start_early_workers()
+    early = parallel._early
+    check(early is not None, "no early workers started")
+    pids = [p.pid for p in early.pool._pool]
+    parallel.offer_texts(texts[::2] + ["OFFERED ONLY $x$", ""])  # some of them, and one nobody asks for
+    got = parallel.start_render_many(texts + texts[:3])()
+    check(got == {t: serial[t] for t in texts}, "the early workers' HTML differs, or an unasked text came back")
+    check(parallel._early is None and not parallel._running, "the pool outlived its job")
+    check(not any(alive(pid) for pid in pids), "a worker outlived the build")
+    sys.exit(0)
+from kxsj.build import BuildOptions, build_site
+site = Path(payload[0])
+started = []
+real_start = parallel.start_early_workers
+def start():
+    real_start()
+    if parallel._early is not None:
+        started.append([p.pid for p in parallel._early.pool._pool])
+parallel.start_early_workers = start
+offered = []
+real_offer = parallel.offer_texts
+def offer(texts):
+    texts = list(texts)
+    offered.extend(texts)
+    real_offer(texts)
+parallel.offer_texts = offer
+check(build_site(BuildOptions(site, site / "posts", site / "early")).ok, "the build from nothing failed")
+check(len(started) == 1, "the build from nothing started no early workers")
+check(len(offered) >= 2 * len(list((site / "posts").glob("*.md"))) - 2, "the posts' texts were not offered as they loaded")
+check(not any(alive(pid) for pid in started[0]), "a worker outlived the build")
+parallel.start_early_workers = lambda: None
+check(build_site(BuildOptions(site, site / "posts", site / "late")).ok, "the build without early workers failed")
+def pages(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".kxsj-cache" not in p.parts}
+check(pages(site / "early") == pages(site / "late"), "the early workers changed the site")
+sys.exit(0)
+"""
+
+
+def _early_case(case: str, payload: list[str]) -> None:
+    _run_case(EARLY_CASES, case, payload)
+
+
+def test_early_workers_render_what_this_process_renders_and_only_what_is_asked(corpus_texts):
+    _early_case("texts", corpus_texts[:40])
+
+
+def test_a_build_from_nothing_renders_while_it_loads_and_the_site_is_the_same(shared_dir, tmp_path):
+    from kxsj.build import EARLY_WORKERS_FILES
+
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    (site / "kxsj.yml").write_text("search: false\n", encoding="utf-8")
+    for path in sorted((shared_dir / "corpus" / "md").glob("*.md"))[: EARLY_WORKERS_FILES + 6]:
+        (site / "posts" / path.name).write_bytes(path.read_bytes())
+    _early_case("build", [str(site)])

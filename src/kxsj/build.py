@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from kxsj.render.cache import TextDigests
     from kxsj.render.pagestore import PageStore
 
+EARLY_WORKERS_FILES = 24
+"""A build from nothing over at least this many source files starts its Markdown workers before loading.
+
+Below it a site may have fewer texts than are worth two workers
+(``kxsj.render.parallel.MIN_PARALLEL``); the posts are counted only later.
+"""
+
 RELATED_FILE = "related.pickle"
 """``assign_related``'s memo in the output's cache: it holds until a post's URL, title, date or tags change."""
 
@@ -223,12 +230,20 @@ def _build(
     counted = cache = facts = parsed = related = None
     renderer: list = []
     digests = TextDigests()  # every cache and page key names a body by one hash of it
+    early = False
     if stamp is not None and (options.out_dir / CACHE_DIR).is_dir():
         # A build over a previous output's caches renders few texts: Markdown
         # gets ready for them on the other core while the posts load.
         from kxsj.render.parallel import start_helper
 
         start_helper()
+    elif stamp is not None and len(stamp.file_digests) >= EARLY_WORKERS_FILES:
+        # A build from nothing renders every text: the workers start now and
+        # take each post's texts as its file is parsed.
+        from kxsj.render.parallel import start_early_workers
+
+        start_early_workers()
+        early = True
 
     def start_rendering(posts: list[Post]) -> None:
         """Bodies from the output's .kxsj-cache; the rest start rendering on every core."""
@@ -254,13 +269,23 @@ def _build(
             if to_html is None:
                 start_rendering(posts)
 
+        parse = parsed
+        if early:
+            from kxsj.render.parallel import offer_texts
+
+            def parse(path: Path, parse_file, found: list[Diagnostic]):
+                result = parsed(path, parse_file, found)
+                if isinstance(result, Post) and (options.drafts or not result.draft):
+                    offer_texts((result.body, result.excerpt))
+                return result
+
         # Loading makes the build's long-lived objects and no garbage in
         # cycles: collecting while it runs (a young collection per 700 new
         # objects, 40 at 1,400 posts) only walks posts about to be frozen.
         gc.disable()
         # The workers render while this process links the posts (enrich).
         posts, load_diags = load_site_posts(
-            options, config, parse=parsed, reading=reading, loaded=loaded, related=related,
+            options, config, parse=parse, reading=reading, loaded=loaded, related=related,
         )
         diags += load_diags
     elif to_html is None:

@@ -9,7 +9,8 @@ Workers are forked: a forked child starts with kxsj, Markdown and Pygments
 already imported, where ``spawn`` would pay a fresh interpreter per worker.
 A handful of texts (a build after one edit) go to the *helper*, one process
 forked before the posts are loaded that makes its renderer meanwhile (see
-``_Helper``).  Forking a process that runs other threads (the dev server)
+``_Helper``); a build from nothing starts its workers before the load and
+hands them texts as the files are parsed (``_EarlyPool``).  Forking a process that runs other threads (the dev server)
 is unsafe, so there, with one core, or without a helper, a handful of texts
 is rendered in this process instead.
 """
@@ -21,7 +22,7 @@ import os
 import pickle
 import threading
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 MIN_PARALLEL = 48
 """Fewer texts than this are rendered in-process: starting workers costs more."""
@@ -155,7 +156,9 @@ _running: list = []
 
 def stop_workers() -> None:
     """End every background worker (the build calls it however it ends: Ctrl-C, SIGTERM, an error)."""
+    global _early
     _stop_helper()
+    _early = None  # its pool is in ``_running``
     while _running:
         pool = _running.pop()
         pool.terminate()
@@ -276,16 +279,102 @@ def _stop_helper() -> None:
     shutil.rmtree(helper.folder, ignore_errors=True)
 
 
+class _EarlyPool:
+    """Markdown workers started before a build from nothing loads its posts, given texts as files are parsed.
+
+    Such a build renders every text, and its load (reading and parsing every
+    file: half a second at 1,400 posts) kept one core busy while the other
+    waited for the whole archive.  Now the workers start with the build and
+    ``offer`` hands them each parsed post's texts.  Only a few chunks are
+    queued at a time: the texts still waiting when the load is done join
+    the rest longest first (``render_many``), so no core is left with one
+    big post at the end.  A text offered but not asked for (a draft left
+    out) costs a render, never a wrong page: only texts asked for are given.
+    """
+
+    def __init__(self, workers: int):
+        ctx = multiprocessing.get_context("fork")
+        self.pool = ctx.Pool(processes=workers, initializer=_die_with_parent)
+        _running.append(self.pool)
+        self.queued_limit = 2 * workers
+        self.sent: set[str] = set()
+        self.waiting: list[str] = []
+        self.chunks: list[tuple[list[str], Any]] = []
+        self._finished = 0
+        """Chunks before this index are done: the rest are queued or rendering."""
+
+    def _send(self, chunk: list[str]) -> None:
+        self.chunks.append((chunk, self.pool.apply_async(_render_chunk, (chunk,))))
+
+    def _queued(self) -> int:
+        while self._finished < len(self.chunks) and self.chunks[self._finished][1].ready():
+            self._finished += 1
+        return len(self.chunks) - self._finished
+
+    def offer(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            if text and text not in self.sent:
+                self.sent.add(text)
+                self.waiting.append(text)
+        while len(self.waiting) >= CHUNK and self._queued() < self.queued_limit:
+            self._send(self.waiting[:CHUNK])
+            del self.waiting[:CHUNK]
+
+    def render_many(self, texts: list[str]) -> Callable[[], dict[str, str]]:
+        """``start_render_many`` of ``texts``: those offered are rendering or waiting; the rest join the waiting."""
+        wanted = set(texts)
+        rest = [text for text in texts if text not in self.sent]
+        self.sent.update(rest)
+        order = sorted(self.waiting + rest, key=len, reverse=True)
+        self.waiting = []
+        for i in range(0, len(order), CHUNK):
+            self._send(order[i : i + CHUNK])
+
+        def collect() -> dict[str, str]:
+            out: dict[str, str] = {}
+            try:
+                for chunk, result in self.chunks:
+                    for text, html in zip(chunk, result.get()):
+                        if html is not None and text in wanted:
+                            out[text] = html
+            finally:
+                stop_workers()
+            return out
+
+        return collect
+
+
+_early: Optional[_EarlyPool] = None
+
+
+def start_early_workers() -> None:
+    """Start the Markdown workers now, for a build that will render every text (see ``_EarlyPool``)."""
+    global _early
+    if _early is None and cores() > 1 and can_fork():
+        _early = _EarlyPool(cores())
+
+
+def offer_texts(texts: Iterable[str]) -> None:
+    """Texts the build is about to ask for: the early workers, if started, begin on them."""
+    if _early is not None:
+        _early.offer(texts)
+
+
 def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callable[[], dict[str, str]]:
     """``render_many`` in the background: returns at once with a function that waits for the result.
 
     The build starts the workers as soon as the posts are loaded and links
     the posts to each other (the enrich stage) while they render.  A few
-    texts go to the helper when one was started (``start_helper``).
+    texts go to the helper when one was started (``start_helper``); all go
+    to the early workers when they were (``start_early_workers``).
     Without workers (one core, threads running) it renders right away.
     """
+    global _early
     workers = workers or cores()
     unique = list(dict.fromkeys(texts))
+    if _early is not None:
+        early, _early = _early, None
+        return early.render_many(unique)
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
         _stop_helper()  # the pool's workers take both cores
         return _start_forked(unique, workers)
