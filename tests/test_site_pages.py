@@ -328,3 +328,29 @@ def test_a_broken_site_template_is_a_message_not_a_traceback(tmp_path):
     assert not report.ok and not report.written
     [diag] = [d for d in report.diagnostics if d.level == "error"]
     assert diag.path.endswith("404.html") and diag.line == 2 and "template error" in diag.message
+
+
+def test_a_post_card_made_once_is_the_card_the_macro_makes_on_every_list_page(tmp_path, monkeypatch):
+    """List pages take each post's card from one rendering of the ``post_card`` macro per post."""
+    from kxsj.render import pages
+
+    made = []
+    real = pages._Site.post_card
+
+    def counted(self, rp):
+        made.append(id(rp))
+        return real(self, rp)
+
+    monkeypatch.setattr(pages._Site, "post_card", counted)
+    once, _ = build(tmp_path / "once")
+    assert len(made) > len(sample_posts()) * 2, "each post is on several list pages"
+
+    def every_time(self, rp):
+        return self.env.get_template("_macros.html").module.post_card(rp)
+
+    monkeypatch.setattr(pages._Site, "post_card", every_time)
+    each, _ = build(tmp_path / "each")
+    assert {p.relative_to(once): p.read_bytes() for p in html_pages(once)} == {
+        p.relative_to(each): p.read_bytes() for p in html_pages(each)
+    }
+    assert sum(1 for p in html_pages(once) if 'class="post-card"' in p.read_text(encoding="utf-8")) > 5

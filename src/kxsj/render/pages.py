@@ -33,6 +33,7 @@ from typing import Callable, Iterable, Optional, Union
 from urllib.parse import unquote
 
 import jinja2
+from markupsafe import Markup
 
 from kxsj.config import Config
 from kxsj.model import Diagnostic, Post
@@ -230,8 +231,24 @@ class _Site:
             # and the config alone, so a page memo keyed on the context stays exact
             # and a rebuild that reuses the page never computes it.
             cite=lambda post: cite(post, env.kxsj_site.config),
+            post_card=lambda rp: env.kxsj_site.post_card(rp),
         )
         self.pages: list[Page] = []
+        self._cards: dict[int, tuple[RenderedPost, Markup]] = {}
+
+    def post_card(self, rp: RenderedPost) -> Markup:
+        """``_macros.html``'s ``post_card(rp)``, made once per post.
+
+        A post's card is the same on every list page showing it (the home
+        page, its tags', category's, month's: eight on average), and the
+        cards were most of the time spent rendering list pages.  A macro
+        imported without context sees only its arguments and these globals,
+        so one card per post is exact.
+        """
+        kept = self._cards.get(id(rp))
+        if kept is None:  # the post is held with its card, so its id is not reused
+            kept = self._cards[id(rp)] = (rp, self.env.get_template("_macros.html").module.post_card(rp))
+        return kept[1]
 
     def add(self, path: str, template: str, **context) -> None:
         def make() -> bytes:
