@@ -44,9 +44,17 @@ from kxsj.mathscan import MathSpan, match_at, scan
 
 MATH_CLASS = "arithmatex"
 
-# Substrings without which a block cannot hold block-level math; a cheap
-# filter so most paragraphs never reach the scanner.
-_DISPLAY_HINTS = ("$$", "\\[", "\\begin{")
+
+def _has_display_hint(block: str) -> bool:
+    """Whether ``block`` holds ``$$``, ``\\[`` or ``\\begin{``, without which it cannot hold block-level math.
+
+    A cheap filter so most paragraphs never reach the scanner.  Three ``in``
+    tests, not ``any()`` over a tuple: every block of every post is asked
+    (200,000 times at 1,400 posts), and the generator cost more than the searches.
+    """
+    return "$$" in block or "\\[" in block or "\\begin{" in block
+
+
 # ``mathscan.scan`` steps through text by these tokens (a ``\\x`` escape
 # and a failed ``$$`` are skipped whole); openers are matched the same way.
 _TOKEN = re.compile(r"\\.|\$\$?", re.DOTALL)
@@ -151,7 +159,7 @@ class _BlockScanner:
         display formulas, and inline ones that run over a line break (whose
         next line could look like a heading, quote or rule)."""
         if not (
-            any(hint in block for hint in _DISPLAY_HINTS)
+            _has_display_hint(block)
             or ("\n" in block and ("$" in block or "\\(" in block))
         ):
             return []
@@ -177,7 +185,7 @@ class MathJoinProcessor(BlockProcessor):
         self.scanner = scanner
 
     def test(self, parent: etree.Element, block: str) -> bool:
-        return any(hint in block for hint in _DISPLAY_HINTS) or "\\(" in block
+        return _has_display_hint(block) or "\\(" in block
 
     def run(self, parent: etree.Element, blocks: list[str]) -> bool:
         search_from = 0
