@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kxsj.enrich import enrich
 from kxsj.enrich.reading import CJK_PER_MINUTE, WORDS_PER_MINUTE, char_count, reading_minutes, text_counts
 from kxsj.enrich.related import RELATED_MAX, RelatedMemo, assign_related, assign_series_neighbours
@@ -122,3 +124,30 @@ def test_enrich_fills_reading_and_related():
     first = next(p for p in posts if p.url == "/archives/1/")
     assert first.chars == 1000 and first.reading_minutes == 3
     assert [r.url for r in first.related] == ["/archives/2/"]
+
+
+# The markup stripper in two passes (line markers, then the rest) against the
+# single pass it replaced, kept here as the reference.
+_ONE_PASS = re.compile(
+    r"!?\[([^\]\n]*)\]\([^)\n]*\)"
+    r"|<[^>\n]+>"
+    r"|^[ \t]*(?:#{1,6}|[*+-]|\d+\.|>)[ \t]+"
+    r"|[*_~`]+",
+    re.M,
+)
+_PIECES = list("ab 1.#*+->[]()!<>_~`\t\n字") + [
+    "# ", "## ", "* ", "- ", "1. ", "> ", "[x](y)", "<b>", "</i>", "\n  ", "![i](u)", "![](x)", "[](y)", "**", "~~",
+    "`c`", "[#  t](u)", "!<a>", "![[a](b)", "[a\n](b)", "<a\nb>", "  > ", "12. ", "####### ",
+]
+
+
+def test_markup_is_stripped_as_the_single_pass_did(shared_dir):
+    import random
+
+    from kxsj.enrich.reading import _strip_markup
+
+    rng = random.Random(20241121)
+    texts = ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 40))) for _ in range(30000)]
+    texts += [p.read_text(encoding="utf-8") for p in sorted((shared_dir / "corpus" / "md").glob("*.md"))]
+    differing = [t for t in texts if _strip_markup(t) != _ONE_PASS.sub(lambda m: m.group(1) or " ", t)]
+    assert differing == [], differing[:3]

@@ -33,17 +33,32 @@ A CJK character ends a word just as a space would (it is neither a letter
 here nor a joiner), so this finds in one pass the words of the text with
 every CJK character replaced by a space.
 """
-_MARKUP = re.compile(
-    r"!?\[([^\]\n]*)\]\([^)\n]*\)"  # [text](url) and images: keep the text
-    r"|<[^>\n]+>"  # HTML tags
-    r"|^[ \t]*(?:#{1,6}|[*+-]|\d+\.|>)[ \t]+"  # heading, list and quote markers
-    r"|[*_~`]+",  # emphasis and code marks
-    re.M,
+_LINE_MARKER = re.compile(r"^[ \t]*(?:#{1,6}|[*+-]|\d+\.|>)[ \t]+", re.M)
+"""Heading, list and quote markers at the start of a line."""
+_INLINE_MARKUP = re.compile(
+    # Every alternative starts with one of these characters: a class first
+    # lets the regex engine skip the text between them at C speed (twice as
+    # fast as trying each alternative at every character).
+    r"[!\[<*_~`]"
+    r"(?:(?<=!)\[([^\]\n]*)\]\([^)\n]*\)"  # ![alt](url): keep the alt text
+    r"|(?<=\[)([^\]\n]*)\]\([^)\n]*\)"  # [text](url): keep the text
+    r"|(?<=<)[^>\n]+>"  # HTML tags
+    r"|(?<=[*_~`])[*_~`]*)"  # emphasis and code marks
 )
 
 
 def _strip_markup(text: str) -> str:
-    return _MARKUP.sub(lambda m: m.group(1) or " ", text)
+    """``text`` without markup, each piece replaced by its text or a space.
+
+    Line markers go first, then the rest, which gives what one pass over
+    both would: no piece runs over a line end; a marker matches only at the
+    start of a line, where a link, image or tag cannot also start and the
+    one pass would try it before emphasis marks; and the space it leaves
+    cannot start or join a piece.  (A test checks this against the one
+    pass on real posts and generated text.)
+    """
+    text = _LINE_MARKER.sub(" ", text)
+    return _INLINE_MARKUP.sub(lambda m: m.group(1) or m.group(2) or " ", text)
 
 
 def _text_and_math(markdown_text: str) -> tuple[str, list]:
