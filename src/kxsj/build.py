@@ -171,7 +171,6 @@ def build_site(
 
     from kxsj.write.output import sigterm_as_interrupt
 
-    collecting = gc.isenabled()
     with contextlib.ExitStack() as cleanup:
         cleanup.enter_context(sigterm_as_interrupt())  # `kill` cleans up like Ctrl-C
         try:
@@ -179,8 +178,6 @@ def build_site(
         finally:  # an interrupted build leaves no Markdown worker behind
             stop_workers()
             gc.unfreeze()  # what the build froze is the caller's to collect again
-            if collecting:
-                gc.enable()
 
 
 def _build(
@@ -283,10 +280,14 @@ def _build(
         # cycles: collecting while it runs (a young collection per 700 new
         # objects, 40 at 1,400 posts) only walks posts about to be frozen.
         gc.disable()
-        # The workers render while this process links the posts (enrich).
-        posts, load_diags = load_site_posts(
-            options, config, parse=parse, reading=reading, loaded=loaded, related=related,
-        )
+        try:
+            # The workers render while this process links the posts (enrich).
+            posts, load_diags = load_site_posts(
+                options, config, parse=parse, reading=reading, loaded=loaded, related=related,
+            )
+        finally:  # ``loaded`` collects again after loading; this is for a load that raised
+            if collecting:
+                gc.enable()
         diags += load_diags
     elif to_html is None:
         start_rendering(posts)

@@ -10,9 +10,10 @@ already imported, where ``spawn`` would pay a fresh interpreter per worker.
 A handful of texts (a build after one edit) go to the *helper*, one process
 forked before the posts are loaded that makes its renderer meanwhile (see
 ``_Helper``); a build from nothing starts its workers before the load and
-hands them texts as the files are parsed (``_EarlyPool``).  Forking a process that runs other threads (the dev server)
-is unsafe, so there, with one core, or without a helper, a handful of texts
-is rendered in this process instead.
+hands them texts as the files are parsed (``_RenderPool``).  Forking a
+process that runs other threads (the dev server) is unsafe, so there, with
+one core, or without a helper, a handful of texts is rendered in this
+process instead.
 """
 
 from __future__ import annotations
@@ -124,30 +125,8 @@ def _render_forked(texts: list[str], workers: int) -> dict[str, str]:
 
 def _start_forked(texts: list[str], workers: int) -> Callable[[], dict[str, str]]:
     """Start the workers on ``texts``; the returned function waits for them and gives ``{text: html}``."""
-    # Longest first, so no core is left with one big post at the end.
-    order = sorted(texts, key=len, reverse=True)
-    chunks = [order[i : i + CHUNK] for i in range(0, len(order), CHUNK)]
-    ctx = multiprocessing.get_context("fork")
-    pool = ctx.Pool(processes=min(workers, len(chunks)), initializer=_die_with_parent)
-    _running.append(pool)
-    try:
-        results = pool.imap(_render_chunk, chunks)
-    except BaseException:
-        stop_workers()
-        raise
-
-    def collect() -> dict[str, str]:
-        out: dict[str, str] = {}
-        try:
-            for chunk, htmls in zip(chunks, results):
-                for text, html in zip(chunk, htmls):
-                    if html is not None:
-                        out[text] = html
-        finally:
-            stop_workers()  # workers gone (and their threads here joined) before anything forks again
-        return out
-
-    return collect
+    chunks = -(-len(texts) // CHUNK) or 1
+    return _RenderPool(min(workers, chunks)).render_many(texts)
 
 
 _running: list = []
@@ -279,17 +258,18 @@ def _stop_helper() -> None:
     shutil.rmtree(helper.folder, ignore_errors=True)
 
 
-class _EarlyPool:
-    """Markdown workers started before a build from nothing loads its posts, given texts as files are parsed.
+class _RenderPool:
+    """Forked Markdown workers, given chunks of texts; ``render_many`` says which texts the build wants.
 
-    Such a build renders every text, and its load (reading and parsing every
-    file: half a second at 1,400 posts) kept one core busy while the other
-    waited for the whole archive.  Now the workers start with the build and
-    ``offer`` hands them each parsed post's texts.  Only a few chunks are
-    queued at a time: the texts still waiting when the load is done join
-    the rest longest first (``render_many``), so no core is left with one
-    big post at the end.  A text offered but not asked for (a draft left
-    out) costs a render, never a wrong page: only texts asked for are given.
+    A build from nothing renders every text, and its load (reading and
+    parsing every file: half a second at 1,400 posts) kept one core busy
+    while the other waited for the whole archive.  So such a build starts
+    the pool before loading (``start_early_workers``) and ``offer`` hands it
+    each parsed post's texts.  Only a few chunks are queued at a time: the
+    texts still waiting when ``render_many`` is called join the rest longest
+    first, so no core is left with one big post at the end.  A text offered
+    but not asked for (a draft left out) costs a render, never a wrong
+    page: only texts asked for are given back.
     """
 
     def __init__(self, workers: int):
@@ -304,7 +284,11 @@ class _EarlyPool:
         """Chunks before this index are done: the rest are queued or rendering."""
 
     def _send(self, chunk: list[str]) -> None:
-        self.chunks.append((chunk, self.pool.apply_async(_render_chunk, (chunk,))))
+        try:
+            self.chunks.append((chunk, self.pool.apply_async(_render_chunk, (chunk,))))
+        except BaseException:
+            stop_workers()
+            raise
 
     def _queued(self) -> int:
         while self._finished < len(self.chunks) and self.chunks[self._finished][1].ready():
@@ -321,11 +305,11 @@ class _EarlyPool:
             del self.waiting[:CHUNK]
 
     def render_many(self, texts: list[str]) -> Callable[[], dict[str, str]]:
-        """``start_render_many`` of ``texts``: those offered are rendering or waiting; the rest join the waiting."""
+        """Render ``texts`` (those offered are rendering or waiting); the returned function waits and gives ``{text: html}``."""
         wanted = set(texts)
         rest = [text for text in texts if text not in self.sent]
         self.sent.update(rest)
-        order = sorted(self.waiting + rest, key=len, reverse=True)
+        order = sorted(self.waiting + rest, key=len, reverse=True)  # longest first
         self.waiting = []
         for i in range(0, len(order), CHUNK):
             self._send(order[i : i + CHUNK])
@@ -338,20 +322,20 @@ class _EarlyPool:
                         if html is not None and text in wanted:
                             out[text] = html
             finally:
-                stop_workers()
+                stop_workers()  # workers gone (and their threads here joined) before anything forks again
             return out
 
         return collect
 
 
-_early: Optional[_EarlyPool] = None
+_early: Optional[_RenderPool] = None
 
 
 def start_early_workers() -> None:
-    """Start the Markdown workers now, for a build that will render every text (see ``_EarlyPool``)."""
+    """Start the Markdown workers now, for a build that will render every text (see ``_RenderPool``)."""
     global _early
     if _early is None and cores() > 1 and can_fork():
-        _early = _EarlyPool(cores())
+        _early = _RenderPool(cores())
 
 
 def offer_texts(texts: Iterable[str]) -> None:
