@@ -214,3 +214,30 @@ def test_markdown_post_absorbs_the_dump_of_the_same_post(tmp_path):
     assert [Path(s.path).name for s in post.source] == ["8757.md", "a.txt"]
     assert post.tags == ["GAN"]
     assert not messages(result, "warning")
+
+
+def test_display_path_is_relpath_worked_out_per_folder(tmp_path, monkeypatch):
+    """Messages name files as ``os.path.relpath`` would, however the path is spelled and wherever kxsj runs."""
+    import os
+
+    from kxsj.load.files import display_path
+
+    def by_relpath(path) -> str:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:
+            return str(path)
+        return rel if not rel.startswith("../../..") else str(path)
+
+    deep = tmp_path / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    shapes = [
+        "a.md", "posts/a.md", "./posts/./a.md", "posts/../x/a.md", "posts//a.md", "posts/a.md/", "posts/..",
+        "posts/.", "..", "../a", "../../a/b", "../../../a", "../../..x", "posts/..x", "a/b/c/../../d.md", "/",
+        "/x.md", str(tmp_path / "posts" / "a.md"), str(tmp_path / "a" / ".." / "a" / "b.md"), "",
+    ]
+    for where in (tmp_path, deep, tmp_path / "a", Path("/")):
+        monkeypatch.chdir(where)
+        for shape in shapes:
+            for path in (shape, Path(shape)) if shape else (shape,):
+                assert display_path(path) == by_relpath(path), (where, path)

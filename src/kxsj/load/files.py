@@ -26,11 +26,18 @@ def display_path(path: Path) -> str:
     text = os.fspath(path)
     folder, name = os.path.split(text)
     try:
-        if name in ("", ".", ".."):  # relpath would fold these into the folder
-            rel = os.path.relpath(text)
-        else:  # a build asks for 1,400 files in a few folders: each folder worked out once
+        # A build asks for 1,400 files in a few folders: each folder is worked
+        # out once.  Joining the name on is exact for a folder inside the
+        # current one; above it, relpath may fold the name into a ``..``.
+        rel = None
+        if name not in ("", ".", ".."):
             base = _relative_folder(folder, os.getcwd())
-            rel = name if base == "." else os.path.join(base, name)
+            if base == ".":
+                rel = name
+            elif not base.startswith(".."):
+                rel = os.path.join(base, name)
+        if rel is None:
+            rel = os.path.relpath(text)
     except ValueError:
         return str(path)
     return rel if not rel.startswith("../../..") else str(path)
@@ -38,7 +45,7 @@ def display_path(path: Path) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _relative_folder(folder: str, cwd: str) -> str:
-    """``os.path.relpath(folder)`` from ``cwd``: ``relpath(folder/name)`` is this joined with ``name``."""
+    """``os.path.relpath(folder)`` from ``cwd``."""
     return os.path.relpath(folder or os.curdir, cwd)
 
 
