@@ -265,3 +265,18 @@ def test_the_stamp_records_the_output_an_in_place_update_left(site):
     assert not (site / "public" / "stray.html").exists()
     assert saved == cache_mod.output_manifest(site / "public")
     assert "index.html" in saved and not any(rel.startswith(CACHE_DIR) for rel in saved)
+
+
+def test_library_versions_are_those_importlib_metadata_gives():
+    """The cache keys read versions from the ``.dist-info`` folder names: they must be the installed versions."""
+    from importlib import metadata
+
+    from kxsj.render import cache, pagestore
+
+    names = {*cache._LIBRARIES, *cache._STAMP_LIBRARIES, *pagestore._LIBRARIES, "PyYAML", "no-such-library-kxsj"}
+    for name in sorted(names):
+        try:
+            expected = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            expected = "?"
+        assert cache._library_version(name) == f"{name}={expected}"

@@ -42,7 +42,6 @@ import re
 import shutil
 import sys
 import tempfile
-from importlib import metadata
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional
 
@@ -56,18 +55,51 @@ _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _LIBRARIES = ("markdown", "pymdown-extensions", "pygments")
 
 
+def _normalised(name: str) -> str:
+    """A distribution's name as its ``.dist-info`` folder spells it (PEP 503, with ``_``)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+@functools.lru_cache(maxsize=None)
+def _installed() -> dict[str, Optional[str]]:
+    """Distributions on ``sys.path``: normalised name -> version, from their ``NAME-VERSION.dist-info`` folders.
+
+    One pass over ``sys.path`` answers every library the cache keys name,
+    where ``importlib.metadata`` costs 25 ms to import and 2 ms a name (a
+    build after an edit takes 0.75 s).  As there, the first entry on the
+    path wins; a name first found as an ``.egg-info`` maps to None, for
+    ``importlib.metadata`` to answer.
+    """
+    found: dict[str, Optional[str]] = {}
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or os.curdir) as entries:
+                names = [e.name for e in entries if e.name.endswith((".dist-info", ".egg-info"))]
+        except OSError:  # a zip file, a missing folder
+            continue
+        for folder in names:
+            stem, _, kind = folder.rpartition(".")
+            name, _, version = stem.partition("-")
+            found.setdefault(_normalised(name), version if kind == "dist-info" and version else None)
+    return found
+
+
 @functools.lru_cache(maxsize=None)
 def _library_version(name: str) -> str:
     """``name=version`` of an installed distribution, looked up once per process.
 
-    A lookup scans ``sys.path`` (about 2 ms), and a build asks for the same
-    few libraries in every cache key; the libraries a running process has
-    imported cannot change under it.
+    A build asks for the same few libraries in every cache key; the
+    libraries a running process has imported cannot change under it.
     """
-    try:
-        return f"{name}={metadata.version(name)}"
-    except metadata.PackageNotFoundError:
-        return f"{name}=?"
+    version = _installed().get(_normalised(name))
+    if version is None:  # not installed as a wheel here: the standard, slower way
+        from importlib import metadata
+
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "?"
+    return f"{name}={version}"
 
 
 def _library_versions(names: Iterable[str] = _LIBRARIES) -> list[str]:
