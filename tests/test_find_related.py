@@ -151,3 +151,32 @@ def test_markup_is_stripped_as_the_single_pass_did(shared_dir):
     texts += [p.read_text(encoding="utf-8") for p in sorted((shared_dir / "corpus" / "md").glob("*.md"))]
     differing = [t for t in texts if _strip_markup(t) != _ONE_PASS.sub(lambda m: m.group(1) or " ", t)]
     assert differing == [], differing[:3]
+
+
+def test_related_is_what_ranking_every_post_by_hand_gives():
+    """Random archives, each post ranked against all others by (shared tags, newest, URL) the slow way."""
+    import random
+
+    rng = random.Random(20241121)
+    for trial in range(40):
+        tags = [f"t{i}" for i in range(rng.randint(1, 12))]
+        posts = [
+            post(n, rng.sample(tags, rng.randint(0, min(6, len(tags)))), year=rng.randint(2000, 2003), month=rng.randint(1, 12))
+            for n in range(rng.randint(1, 60))
+        ]
+        limit = rng.choice([1, 3, RELATED_MAX, 8])
+        assign_related(posts, limit=limit, memo=RelatedMemo())
+        for me in posts:
+            newest = sorted(posts, key=lambda p: (p.date.sort_key(), p.url), reverse=True)
+            shared = [(len(set(me.tags) & set(p.tags)), -i, p) for i, p in enumerate(newest) if p is not me]
+            ranked = [p.url for n, _, p in sorted(shared, key=lambda t: (t[0], t[1]), reverse=True) if n > 0][:limit]
+            assert [r.url for r in me.related] == ranked, (trial, me.url)
+
+
+def test_posts_sharing_no_tag_are_never_counted_as_sharing_them_all():
+    """``_most_shared`` reads exact counts off binary digits: a count nobody reaches must not match count 0."""
+    from kxsj.enrich.related import _most_shared
+
+    # Posts 1 and 2 share one tag each, post 0 none; nobody is in both sets.
+    assert _most_shared([0b010, 0b100], 0b111, 5) == [1, 2]
+    assert _most_shared([0b110, 0b100, 0b1000], 0b1111, 5) == [2, 1, 3]

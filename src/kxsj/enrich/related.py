@@ -10,9 +10,8 @@ and the neighbour is the nearest part that is there.
 
 from __future__ import annotations
 
-import heapq
 import pickle
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Optional
 
@@ -72,11 +71,10 @@ _serve_memo = RelatedMemo()
 def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[RelatedMemo] = None) -> None:
     """Set ``related`` on every post: most shared tags first, then newest first.
 
-    Posts are numbered newest first, and each tag lists the numbers of its
-    posts; counting a post's shared tags is then a ``Counter`` over those
-    lists, so a large archive costs the number of co-tagged pairs (done in
-    C), not a Python comparison of every pair.  ``memo`` (by default one
-    kept in memory) answers when nothing it depends on changed.
+    Posts are numbered newest first, and each tag's posts are one integer
+    with a bit per post, so the shared tags of every post are counted at
+    once (``_most_shared``).  ``memo`` (by default one kept in memory)
+    answers when nothing it depends on changed.
     """
     memo = memo if memo is not None else _serve_memo
     key = RelatedMemo.key_of(posts, limit)
@@ -86,18 +84,51 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[R
         return
     ordered = sorted(posts, key=_newest_first_key, reverse=True)
     number = {id(p): i for i, p in enumerate(ordered)}
-    by_tag: dict[str, list[int]] = defaultdict(list)
+    members: dict[str, bytearray] = defaultdict(lambda: bytearray((len(ordered) + 7) // 8))
     for i, post in enumerate(ordered):
         for tag in set(post.tags):
-            by_tag[tag].append(i)
+            members[tag][i >> 3] |= 1 << (i & 7)
+    by_tag = {tag: int.from_bytes(bits, "little") for tag, bits in members.items()}
+    everyone = (1 << len(ordered)) - 1
     for post in posts:
-        shared: Counter[int] = Counter()
-        for tag in set(post.tags):
-            shared.update(by_tag[tag])
-        shared.pop(number[id(post)], None)
-        best = heapq.nsmallest(limit, shared.items(), key=lambda item: (-item[1], item[0]))
-        post.related = [ref(ordered[i]) for i, _ in best]
+        tagged = [by_tag[tag] for tag in set(post.tags)]
+        best = _most_shared(tagged, everyone & ~(1 << number[id(post)]), limit)
+        post.related = [ref(ordered[i]) for i in best]
     memo.key, memo.related = key, [[(r.url, r.title) for r in p.related] for p in posts]
+
+
+def _most_shared(tagged: list[int], others: int, limit: int) -> list[int]:
+    """The ``limit`` post numbers (bits of ``others``) in the most of the ``tagged`` sets, smallest number first among equals.
+
+    Each tag's posts are one integer, bit ``i`` for post ``i``.  A popular
+    tag has thousands of posts, and counting them one by one for every post
+    was quadratic (4 s at 10,000 posts); here the counts are added up for
+    all posts at once, in binary, a bit plane per digit (``planes[j]`` holds
+    the posts whose count has bit ``j`` set), and the posts sharing exactly
+    ``count`` tags are read off the planes from the most tags down.
+    """
+    planes: list[int] = []
+    for bits in tagged:
+        carry = bits
+        for j, plane in enumerate(planes):
+            planes[j], carry = plane ^ carry, plane & carry
+            if not carry:
+                break
+        if carry:
+            planes.append(carry)
+    planes += [0] * (len(tagged).bit_length() - len(planes))  # every count's digits, even where no post has them
+    best: list[int] = []
+    for count in range(len(tagged), 0, -1):
+        exactly = others
+        for j, plane in enumerate(planes):
+            exactly &= plane if count >> j & 1 else ~plane
+        while exactly and len(best) < limit:
+            lowest = exactly & -exactly
+            best.append(lowest.bit_length() - 1)
+            exactly ^= lowest
+        if len(best) == limit:
+            break
+    return best
 
 
 def series_parts(posts: list[Post]) -> dict[str, list[Post]]:
