@@ -187,7 +187,7 @@ def _build(
     from kxsj.load.parse_cache import ParseCache
     from kxsj.render.cache import CACHE_DIR, TextDigests, cache_home, facts_home, reading_counter
     from kxsj.render.pages import render_site
-    from kxsj.render.parallel import call_all
+    from kxsj.render.parallel import call_all, offer_texts
     from kxsj.render.template_cache import TemplateCodeCache
     from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
@@ -266,15 +266,14 @@ def _build(
             if to_html is None:
                 start_rendering(posts)
 
-        parse = parsed
-        if early:
-            from kxsj.render.parallel import offer_texts
+        def parse_and_offer(path: Path, parse_file, found: list[Diagnostic]):
+            """``parsed``, handing each Markdown post's texts to the early workers as it comes."""
+            result = parsed(path, parse_file, found)
+            if isinstance(result, Post) and (options.drafts or not result.draft):
+                offer_texts((result.body, result.excerpt))
+            return result
 
-            def parse(path: Path, parse_file, found: list[Diagnostic]):
-                result = parsed(path, parse_file, found)
-                if isinstance(result, Post) and (options.drafts or not result.draft):
-                    offer_texts((result.body, result.excerpt))
-                return result
+        parse = parse_and_offer if early else parsed
 
         # Loading makes the build's long-lived objects and no garbage in
         # cycles: collecting while it runs (a young collection per 700 new
