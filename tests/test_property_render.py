@@ -152,10 +152,14 @@ def test_rendering_any_text_never_raises(text):
     assert isinstance(html, str)
 
 
-@pytest.mark.xfail(strict=True, reason="Python-Markdown 3.11 em/strong bug: `*a**b*` (or a lone `*` before `**…**` and `_…_`) leaks a placeholder and drops the next inline element (code spans too); passes, and so fails here, once fixed upstream")
-def test_upstream_emphasis_bug_drops_text_after_a_lone_star():
+def test_a_lone_star_before_emphasis_loses_no_formula_or_text():
+    # Python-Markdown's em/strong processor has leaked an inline placeholder
+    # here and dropped the next inline element (a formula, a code span).  It
+    # does not with the floor or the newest releases pyproject.toml allows;
+    # a release that does again fails this test, and gets a ceiling.
     html = renderer().render("*a**b*$c$d *A**B**$a$C_D_$b$E**F**").html
-    assert math_in_html(html) == ["\\(c\\)", "\\(a\\)", "\\(b\\)"] and "lzzwxh" not in html
+    assert math_in_html(html) == ["\\(c\\)", "\\(a\\)", "\\(b\\)"]
+    assert "lzzwxh" not in html and "\x02" not in html
 
 
 def test_zz_report_examples_tried(capsys):
