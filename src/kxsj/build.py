@@ -114,16 +114,20 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
 
 def load_site_posts(
     options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
-    related=None,
+    related=None, lint: bool = True,
 ) -> tuple[list[Post], list[Diagnostic]]:
-    """Load -> drafts left out unless asked for -> enrich: the posts a build renders.
+    """Load -> drafts left out unless asked for -> enrich -> math lint: the posts a build renders.
 
+    ``kxsj check`` and ``kxsj build`` both come through here, so they report
+    the same diagnostics and ``--strict`` fails both on the same ones.
     ``parse`` is ``load_posts``' per-file hook; ``kxsj serve`` passes one that
-    reuses the files a save did not touch.  ``reading`` and ``related`` are ``enrich``'s.
+    reuses the files a save did not touch, and ``lint=False``: it lints only
+    the files saved.  ``reading`` and ``related`` are ``enrich``'s.
     ``loaded(posts)`` is called between the two stages: ``kxsj build`` starts
     rendering the bodies there, which enrich does not change.
     """
     from kxsj.enrich import enrich
+    from kxsj.lint import lint_posts
     from kxsj.load import load_posts
 
     result = load_posts(options.posts_dir, config, parse=parse)
@@ -131,7 +135,10 @@ def load_site_posts(
     posts = [p for p in result.posts if options.drafts or not p.draft]
     if loaded is not None:
         loaded(posts)
-    return enrich(posts, config, diags, reading, related), diags
+    posts = enrich(posts, config, diags, reading, related)
+    if lint:
+        diags.extend(lint_posts(posts))
+    return posts, diags
 
 
 def page_store(

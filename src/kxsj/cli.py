@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per post, newest first")
 
     p = sub.add_parser("check", parents=[common], help="print every diagnostic as path:line: level: message")
+    p.add_argument("--drafts", action="store_true", help="include posts marked draft, as `build --drafts` does")
     p.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
 
     p = sub.add_parser("build", parents=[common], help="write the site to the output folder")
@@ -111,13 +112,17 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config, posts, diags = _load_enriched(args)
-    try:
-        from kxsj.lint import lint_posts
-    except ImportError:
-        lint_posts = None
-    if lint_posts is not None:
-        diags.extend(lint_posts(posts))
+    """What ``kxsj build`` would report, without rendering: the same stages, the same diagnostics."""
+    from kxsj.build import BuildOptions, load_site_posts
+    from kxsj.config import load_config
+    from kxsj.write.search import search_indexer
+
+    root, posts_dir = _paths(args)
+    config, diags = load_config(root)
+    options = BuildOptions(root=root, posts_dir=posts_dir, out_dir=root / "public", drafts=args.drafts)
+    posts, found = load_site_posts(options, config)
+    diags += found
+    diags += search_indexer(config)[1]
     for d in diags:
         print(d)
     errors = sum(d.level == "error" for d in diags)

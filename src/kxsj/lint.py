@@ -35,6 +35,8 @@ _LITERAL = re.compile(
 )
 _FROM_ENTITY = {e: ch for ch, e in _ENTITIES.items()}
 _ENV = re.compile(r"\\(begin|end)\{([^{}\n]*)\}")
+_BRACE = re.compile(r"\\[\\{}]|[{}]")
+"""A brace, or an escaped brace or backslash (``\\{``, ``\\}``, ``\\\\``), which pairs with nothing."""
 _LEFT_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])")
 EXCERPT = 40
 
@@ -149,22 +151,17 @@ def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int,
     # Braces, skipping escaped characters (``\{``, ``\}``, ``\\``).
     depth = 0
     opened: list[int] = []
-    i = 0
-    while i < len(tex):
-        ch = tex[i]
-        if ch == "\\":
-            i += 2
-            continue
+    for m in _BRACE.finditer(tex):
+        ch = m.group()
         if ch == "{":
-            opened.append(i)
+            opened.append(m.start())
         elif ch == "}":
             if opened:
                 opened.pop()
             else:
                 depth += 1
                 if depth == 1:
-                    yield span.start + i, f"formula `{shown}` has a `}}` without a `{{` before it; MathJax shows it as an error"
-        i += 1
+                    yield span.start + m.start(), f"formula `{shown}` has a `}}` without a `{{` before it; MathJax shows it as an error"
     if opened:
         n = len(opened)
         yield span.start + opened[0], f"formula `{shown}` leaves {n} `{{` unclosed; MathJax shows it as an error — add the `}}`"

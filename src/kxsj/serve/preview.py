@@ -130,7 +130,7 @@ class PreviewSite:
             diags += load_diags
         else:
             self.files.start()
-            posts, load_diags = load_site_posts(self.options, config, parse=self.files)
+            posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False)
             self.files.finish()
             diags += load_diags
             if changed:  # dumps are linted once merged; Markdown posts by the file memo

@@ -1,6 +1,7 @@
 """The search index: Pagefind run over the finished output folder.
 
-Pagefind (``pip install 'kxsj[search]'``, the ``pagefind[extended]`` wheel)
+Pagefind (the ``pagefind[extended]`` wheel, installed with kxsj wherever
+Pagefind publishes one)
 reads the written HTML and writes ``pagefind/`` beside it: a static index the
 browser queries, so search works on any static host and offline.  Its
 *extended* build segments Chinese into words, so ``扩散`` finds 扩散模型.
@@ -31,7 +32,10 @@ from kxsj.config import CONFIG_NAME, Config
 from kxsj.model import Diagnostic
 from kxsj.write.output import PageLike, page_file
 
-INSTALL_HINT = "pip install 'kxsj[search]'"
+INSTALL_HINT = (
+    "pip install 'pagefind[extended]' where Pagefind has a wheel for this platform, "
+    "or put Pagefind's extended binary on PATH (or name it in PAGEFIND_BINARY_PATH)"
+)
 EXCLUDE_SELECTORS = ".arithmatex, .post-meta, .series-note, .reading-info, .excerpt-note, .original-link"
 """Rendered math (``kxsj.render.math``: its TeX is not searchable prose) and the
 post's date, tags and notes, which would otherwise open every snippet."""
@@ -104,7 +108,7 @@ class PagefindRun:
         diags = []
         if "(Extended)" not in output:
             diags.append(
-                Diagnostic(self.where, 0, "warning", f"search index built by a Pagefind without Chinese word segmentation ({self.binary}); {INSTALL_HINT} installs the extended one")
+                Diagnostic(self.where, 0, "warning", f"search index built by a Pagefind without Chinese word segmentation ({self.binary}); to get the extended one: {INSTALL_HINT}")
             )
         pages = re.search(r"Indexed (\d+) page", output)
         diags.append(Diagnostic(self.where, 0, "info", f"search index: {pages.group(1) if pages else '?'} pages indexed by Pagefind"))
@@ -126,7 +130,7 @@ def search_indexer(config: Config) -> tuple[Optional[Indexer], list[Diagnostic]]
     binary = find_pagefind()
     if binary is None:
         return None, [
-            Diagnostic(where, 0, "warning", f"search is on but Pagefind is not installed, so the site has no search index; {INSTALL_HINT} (or set `search: false` in {CONFIG_NAME})")
+            Diagnostic(where, 0, "warning", f"search is on but Pagefind is not installed, so the site has no search index; to get search: {INSTALL_HINT}; or set `search: false` in {CONFIG_NAME}")
         ]
     return PagefindRun(binary, where), []
 
