@@ -6,6 +6,7 @@ import os
 import pickle
 from pathlib import Path
 
+from kxsj.lint import parse_and_lint_post_file
 from kxsj.load import load_posts
 from kxsj.load.parse_cache import FOLDER, ParseCache
 from kxsj.build import BuildOptions, build_site
@@ -97,7 +98,7 @@ def test_the_build_keeps_the_cache_in_the_output_and_uses_it(tmp_site):
         entries.update(pickle.loads(path.read_bytes()))
     assert len(entries) == len([p for p in (tmp_site / "posts").iterdir() if p.is_file()])
     cache = ParseCache(out / CACHE_DIR)
-    load_posts(tmp_site / "posts", parse=cache)
+    load_posts(tmp_site / "posts", parse=cache, parse_file=parse_and_lint_post_file)  # as the build reads them
     assert cache.hits == len(entries)
 
 

@@ -84,3 +84,14 @@ def test_a_clean_site_passes_both(run_kxsj, tmp_path):
     build = run_kxsj("build", "--strict", cwd=site)
     assert build.returncode == 0, build.stderr
     assert findings(build.stderr) == []
+
+
+def test_a_rebuild_after_another_post_changed_still_reports_it(run_kxsj, tmp_path):
+    """The lint of an unchanged file comes from the parse cache, and says the same."""
+    site = make_site(tmp_path, {"lone.md": POST, "clean.md": CLEAN})
+    first = run_kxsj("build", cwd=site)
+    (site / "posts" / "clean.md").write_text(CLEAN.replace("都闭合了", "也都闭合了"), encoding="utf-8")
+    second = run_kxsj("build", "--strict", cwd=site)
+    check = run_kxsj("check", "--strict", cwd=site)
+    assert second.returncode == check.returncode == 1
+    assert findings(first.stderr) == findings(second.stderr) == findings(check.stdout) != []

@@ -127,17 +127,17 @@ def load_site_posts(
     rendering the bodies there, which enrich does not change.
     """
     from kxsj.enrich import enrich
-    from kxsj.lint import lint_posts
+    from kxsj.lint import linted_late, lint_posts, parse_and_lint_post_file
     from kxsj.load import load_posts
 
-    result = load_posts(options.posts_dir, config, parse=parse)
+    result = load_posts(options.posts_dir, config, parse=parse, parse_file=parse_and_lint_post_file if lint else None)
     diags = list(result.diagnostics)
     posts = [p for p in result.posts if options.drafts or not p.draft]
     if loaded is not None:
         loaded(posts)
     posts = enrich(posts, config, diags, reading, related)
-    if lint:
-        diags.extend(lint_posts(posts))
+    if lint:  # Markdown posts were linted as they were parsed
+        diags.extend(lint_posts(p for p in posts if linted_late(p)))
     return posts, diags
 
 

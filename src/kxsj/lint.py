@@ -21,9 +21,11 @@ Messages name ``path:line`` of the input file through ``Post.source_of``.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Iterable, Iterator
 
 from kxsj import mathscan
+from kxsj.load import parse_post_file
 from kxsj.model import Diagnostic, Post
 from kxsj.render.md_literal import _BACKSLASHED, _ENTITIES
 
@@ -47,6 +49,25 @@ def lint_posts(posts: Iterable[Post]) -> list[Diagnostic]:
     for post in posts:
         out.extend(lint_post(post))
     return out
+
+
+def parse_and_lint_post_file(path: Path, diags: list[Diagnostic]):
+    """``parse_post_file``, with the lint of a Markdown post that is no draft added to its diagnostics.
+
+    Linted as it is parsed, a file's findings are kept with its parse in the
+    parse cache, so a build after an edit lints only the files that changed.
+    The rest is linted once loaded (``linted_late``): dumps, whose posts
+    exist only once merged, and drafts, which only a build with drafts shows.
+    """
+    result = parse_post_file(path, diags)
+    if isinstance(result, Post) and not linted_late(result):
+        diags.extend(lint_post(result))
+    return result
+
+
+def linted_late(post: Post) -> bool:
+    """Whether ``parse_and_lint_post_file`` left ``post`` to be linted after loading."""
+    return post.kind != "markdown" or post.draft
 
 
 def lint_post(post: Post) -> list[Diagnostic]:

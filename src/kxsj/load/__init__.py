@@ -49,9 +49,15 @@ def parse_post_file(path: Path, diags: list[Diagnostic]) -> Union[Post, list[Dum
 
 
 def load_posts(
-    posts_dir: Path, config: Optional[Config] = None, root: Optional[Path] = None, parse: Optional[ParseMemo] = None
+    posts_dir: Path, config: Optional[Config] = None, root: Optional[Path] = None, parse: Optional[ParseMemo] = None,
+    parse_file: Optional[ParseFile] = None,
 ) -> LoadResult:
-    """Every post below ``posts_dir``, newest first, with what had to be guessed."""
+    """Every post below ``posts_dir``, newest first, with what had to be guessed.
+
+    ``parse_file`` reads one file of ``posts/`` (default ``parse_post_file``);
+    the build passes one that lints each Markdown post too.
+    """
+    parse_file = parse_file or parse_post_file
     parse = parse or _parse_now
     config = config or Config()
     posts_dir = Path(posts_dir)
@@ -67,7 +73,7 @@ def load_posts(
     entries: list[DumpEntry] = []
     posts: list[Post] = []
     for path in iter_post_files(posts_dir, root, diags):
-        parsed = parse(path, parse_post_file, diags)
+        parsed = parse(path, parse_file, diags)
         if isinstance(parsed, Post):
             posts.append(parsed)
         elif parsed:
