@@ -68,7 +68,7 @@ BREAKAGES = {
         'property "page" is not defined',
     ),
     "needs a missing job": ("needs: build", "needs: bulid", 'needs job "bulid"'),
-    "bad permission level": ("pages: write", "pages: writ", "writ"),
+    "bad permission level": ("pages: write ", "pages: writ ", "writ"),
     "unknown action input": ("restore-keys:", "restore-key:", "restore-key"),
 }
 
@@ -91,11 +91,11 @@ def test_triggers_permissions_and_concurrency(workflow):
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as true
     assert triggers["push"]["branches"] == ["main"]
     assert "workflow_dispatch" in triggers
-    assert workflow["permissions"] == {
-        "contents": "read",
-        "pages": "write",
-        "id-token": "write",
-    }
+    # Nothing by default: the job that runs kxsj over the repository and the
+    # restored cache cannot write to Pages or mint a token; only deploy can.
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read", "pages": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
 
 
