@@ -168,7 +168,6 @@ def _gap_problems(body: str, start: int, end: int, dump: bool) -> Iterator[tuple
 def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:
     """Unpaired braces, environments and ``\\left``/``\\right`` inside one formula."""
     tex = span.tex(body)
-    shown = _show(tex)
     # Braces, skipping escaped characters (``\{``, ``\}``, ``\\``).
     depth = 0
     opened: list[int] = []
@@ -182,11 +181,13 @@ def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int,
             else:
                 depth += 1
                 if depth == 1:
-                    yield span.start + m.start(), f"formula `{shown}` has a `}}` without a `{{` before it; MathJax shows it as an error"
+                    yield span.start + m.start(), f"formula `{_show(tex)}` has a `}}` without a `{{` before it; MathJax shows it as an error"
     if opened:
         n = len(opened)
-        yield span.start + opened[0], f"formula `{shown}` leaves {n} `{{` unclosed; MathJax shows it as an error — add the `}}`"
+        yield span.start + opened[0], f"formula `{_show(tex)}` leaves {n} `{{` unclosed; MathJax shows it as an error — add the `}}`"
 
+    if "\\begin" not in tex and "\\end" not in tex and "\\left" not in tex and "\\right" not in tex:
+        return  # most formulas: nothing more to pair
     clean = re.sub(r"\\\\", "  ", tex)  # ``\\left`` is a line break, then ``left``
     stack: list[tuple[str, int]] = []
     for m in _ENV.finditer(clean):
@@ -197,10 +198,10 @@ def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int,
             stack.pop()
         else:
             want = f"`\\end{{{stack[-1][0]}}}`" if stack else "no `\\end`"
-            yield span.start + m.start(), f"formula `{shown}` has `\\end{{{env}}}` where {want} was due; MathJax shows it as an error"
+            yield span.start + m.start(), f"formula `{_show(tex)}` has `\\end{{{env}}}` where {want} was due; MathJax shows it as an error"
             return
     for env, at in stack:
-        yield span.start + at, f"formula `{shown}` leaves `\\begin{{{env}}}` without `\\end{{{env}}}`; MathJax shows it as an error"
+        yield span.start + at, f"formula `{_show(tex)}` leaves `\\begin{{{env}}}` without `\\end{{{env}}}`; MathJax shows it as an error"
 
     lefts: list[int] = []
     for m in _LEFT_RIGHT.finditer(clean):
@@ -209,7 +210,7 @@ def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int,
         elif lefts:
             lefts.pop()
         else:
-            yield span.start + m.start(), f"formula `{shown}` has a `\\right` without a `\\left`; MathJax shows it as an error"
+            yield span.start + m.start(), f"formula `{_show(tex)}` has a `\\right` without a `\\left`; MathJax shows it as an error"
             return
     if lefts:
-        yield span.start + lefts[0], f"formula `{shown}` has {len(lefts)} `\\left` without `\\right`; MathJax shows it as an error — add `\\right.` if no bracket is wanted"
+        yield span.start + lefts[0], f"formula `{_show(tex)}` has {len(lefts)} `\\left` without `\\right`; MathJax shows it as an error — add `\\right.` if no bracket is wanted"
