@@ -192,12 +192,17 @@ def _build(
     from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
     from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
+    from kxsj.write.static import static_files
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
     if options.base_url is not None:
-        config.base_url = normalise_base_url(options.base_url)
+        try:
+            config.base_url = normalise_base_url(options.base_url)
+        except ValueError as exc:
+            diags.append(Diagnostic("--base-url", 0, "error", f"--base-url {exc}"))
+            return BuildReport(0, 0, time.monotonic() - start, diags, False, options.out_dir, False)
 
     def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
         errors = any(d.level == "error" for d in diags)
@@ -334,15 +339,15 @@ def _build(
     if store is not None:
         saves.append(store.save_into)
     saves.append(templates.save_into)
-    failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
+    static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
+    failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
     try:
         write_output(
             site.pages,
             options.out_dir,
-            static_dirs=list(reversed(asset_dirs("static", options.root))),
-            static_skip=skip,
+            static=static,
             protected=protected,
             inputs=inputs,
             commit=not failing,

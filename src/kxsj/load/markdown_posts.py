@@ -32,7 +32,7 @@ import yaml
 
 from kxsj.load.dumptext import formula_open
 from kxsj.load.files import TextFile
-from kxsj.load.links import original_url
+from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
 from kxsj.yamltext import error_line, key_lines, parse_yaml
 
@@ -167,9 +167,9 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
     original_id = None
     if meta.get("id") is not None:
         try:
-            original_id = int(meta["id"])
-        except (TypeError, ValueError):
-            diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"`id` must be a number, got {meta['id']!r}; ignored"))
+            original_id = parse_original_id(meta["id"])
+        except ValueError as exc:
+            diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"{exc}; ignored"))
 
     line_map = [(0, tf.shown, body_line)]
     parts = MORE.split(body, maxsplit=1)

@@ -107,16 +107,10 @@ def link_or_copy(source: Path, target: Path) -> None:
 
 
 def _static_files(sources: list[Path], skip: Iterable[str]) -> dict[str, Path]:
-    """``relative path -> source`` of the static folders in order (a later folder's file wins); named top folders skipped."""
-    skip = set(skip)
-    files: dict[str, Path] = {}
-    for src in sources:
-        for path in sorted(src.rglob("*")):
-            rel = path.relative_to(src)
-            if rel.parts[0] in skip or not path.is_file():
-                continue
-            files[rel.as_posix()] = path
-    return files
+    """``relative path -> source`` of the static folders in order (a later folder's file wins); see ``kxsj.write.static``."""
+    from kxsj.write.static import static_files
+
+    return static_files(sources, skip)
 
 
 def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = None) -> int:
@@ -272,6 +266,7 @@ def write_output(
     finish: Optional[Callable[[Path], None]] = None,
     in_place: bool = False,
     listing: Optional[dict[str, list[int]]] = None,
+    static: Optional[dict[str, Path]] = None,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -285,6 +280,8 @@ def write_output(
     changed, so the search indexer cannot run there.  An in-place update
     fills ``listing``, when given, with the output's files as
     ``files_below(out, stats)`` would (it walked the output anyway).
+    ``static`` (``kxsj.write.static.static_files``) replaces the files
+    found in ``static_dirs``.
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -292,7 +289,8 @@ def write_output(
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
-    static = _static_files(list(static_dirs), static_skip)
+    if static is None:  # the build passes the files it chose (and reported on)
+        static = _static_files(list(static_dirs), static_skip)
     with sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         try:
