@@ -185,6 +185,7 @@ def _build(
 ) -> BuildReport:
     from kxsj.enrich.related import RelatedMemo
     from kxsj.load.parse_cache import ParseCache
+    from kxsj.render.budget import set_budget
     from kxsj.render.cache import CACHE_DIR, TextDigests, cache_home, facts_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all, offer_texts
@@ -197,6 +198,7 @@ def _build(
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
+    set_budget(config.render_timeout)  # before any worker is forked: they inherit it
     if options.base_url is not None:
         try:
             config.base_url = normalise_base_url(options.base_url)
