@@ -22,7 +22,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def siblings(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.parent.iterdir() if p.name != folder.name)
+    """What is beside the output but the output and its build lock (``.kxsj-NAME.lock``, kept on purpose)."""
+    return sorted(p.name for p in folder.parent.iterdir() if p.name not in (folder.name, f".kxsj-{folder.name}.lock"))
 
 
 def post(n: int, title: str | None = None) -> Post:

@@ -192,6 +192,7 @@ def _build(
     from kxsj.render.template_cache import TemplateCodeCache
     from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
+    from kxsj.write.lock import describe_os_error, output_lock
     from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
     from kxsj.write.static import static_files
 
@@ -218,6 +219,12 @@ def _build(
     problem = check_out_dir(options.out_dir, protected, inputs)
     if problem:  # before any work: a wrong --out is the commonest mistake
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
+        return report(0, 0, written=False)
+    try:  # one build at a time per output folder
+        cleanup.enter_context(output_lock(options.out_dir))
+    except (OutputError, OSError) as exc:
+        message = str(exc) if isinstance(exc, OutputError) else describe_os_error(exc, options.out_dir)
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", message))
         return report(0, 0, written=False)
     # A build killed mid-write left a journal or a temporary tree: settle the
     # output before anything reads its caches.
@@ -321,6 +328,9 @@ def _build(
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
         return report(len(posts), 0, written=False)
+    except OSError as exc:  # the page spool beside the output: a full disk
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", describe_os_error(exc, options.out_dir)))
+        return report(len(posts), 0, written=False)
     finally:
         progress.finish()
     diags += site.diagnostics
@@ -350,6 +360,7 @@ def _build(
             site.pages,
             options.out_dir,
             static=static,
+            keep=config.keep,
             protected=protected,
             inputs=inputs,
             commit=not failing,
@@ -359,7 +370,8 @@ def _build(
             listing=listing,
         )
     except (OutputError, OSError) as exc:
-        diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
+        message = describe_os_error(exc, options.out_dir) if not isinstance(exc, OutputError) else str(exc)
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", message))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
     if stamp is not None and final.written:

@@ -50,7 +50,7 @@ class Config:
     """Publish files of ``static/`` whose names start with ``.`` (``.env`` stays private by default)."""
     render_timeout: int = 10
     """Seconds one post's Markdown may take to render; a post over it is reported and left out."""
-    keep: list = field(default_factory=list)
+    keep: list = field(default_factory=lambda: ["CNAME", ".nojekyll"])
     """Files of the output folder that kxsj did not write and must keep (``CNAME``, ``.nojekyll``, ``docs/*.pdf``)."""
 
     # Where the values came from, for messages; not a key.

@@ -31,6 +31,7 @@ from typing import Optional
 import yaml
 
 from kxsj.load.dumptext import formula_open
+from kxsj.load.fences import marker_outside_code, unclosed_fence
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
@@ -172,7 +173,11 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
             diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"{exc}; ignored"))
 
     line_map = [(0, tf.shown, body_line)]
-    parts = MORE.split(body, maxsplit=1)
+    open_fence = unclosed_fence(body)
+    if open_fence is not None:
+        diags.append(Diagnostic(tf.shown, body_line + open_fence, "warning", "code fence opened here is never closed: the rest of the post is shown as it is, not as code; close it with the same ``` or ~~~ line"))
+    more = marker_outside_code(body, MORE)  # a marker quoted in a code block is code
+    parts = [body[: more[0]], body[more[1] :]] if more else [body]
     if len(parts) == 2:
         excerpt, has_more = parts[0].rstrip() + "\n", bool(parts[1].strip())
         head, tail = parts[0].rstrip("\n"), parts[1].lstrip("\n")
