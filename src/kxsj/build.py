@@ -194,6 +194,7 @@ def _build(
     from kxsj.write.search import search_indexer
     from kxsj.write.lock import describe_os_error, output_lock
     from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
+    from kxsj.render.site_loader import outside_templates
     from kxsj.write.static import static_files
 
     start = time.monotonic()
@@ -353,6 +354,7 @@ def _build(
     saves.append(templates.save_into)
     skip = () if config.mathjax == "local" else ("mathjax",)
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
+    diags += outside_templates(asset_dirs("templates", options.root))
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
     try:

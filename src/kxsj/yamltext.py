@@ -134,8 +134,9 @@ def parse_yaml(text: str):
     return data, node
 
 
-_UNREADABLE = (ValueError, OverflowError, RecursionError, TypeError)
-"""What PyYAML's constructors may raise besides ``YAMLError`` (an unhashable key raises a ``ConstructorError``)."""
+_UNREADABLE = (Exception,)
+"""What PyYAML's constructors may raise besides ``YAMLError``: ``ValueError`` (a 5,000-digit number),
+``OverflowError``, ``RecursionError``, ``IndexError`` (``!!int`` with no value)…; caught after ``YAMLError``."""
 
 
 def error_line(exc: yaml.YAMLError, offset: int = 1) -> int:
