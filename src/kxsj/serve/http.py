@@ -94,7 +94,10 @@ def host_allowed(header: Optional[str], allowed: frozenset[str]) -> bool:
     host = header.strip().lower()
     if host.startswith("["):  # [::1]:8000
         end = host.find("]")
-        name = host[1:end] if end > 0 else ""
+        rest = host[end + 1 :] if end > 0 else "x"
+        if rest and not (rest[0] == ":" and rest[1:].isdigit()):
+            return False
+        name = host[1:end]
     else:
         name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
     name = name.rstrip(".")
