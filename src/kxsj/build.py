@@ -193,7 +193,8 @@ def _build(
     from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
     from kxsj.write.lock import describe_os_error, output_lock
-    from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
+    from kxsj.write.foreign import foreign_files
+    from kxsj.write.output import OutputError, check_out_dir, clean_stale, kept_files, page_spool, write_output
     from kxsj.render.site_loader import outside_templates
     from kxsj.write.static import static_files
 
@@ -355,6 +356,7 @@ def _build(
     skip = () if config.mathjax == "local" else ("mathjax",)
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
+    diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
     try:

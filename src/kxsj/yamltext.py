@@ -129,6 +129,8 @@ def parse_yaml(text: str):
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except yaml.YAMLError:
+        raise
     except _UNREADABLE as exc:
         raise _limit_error(f"a value that cannot be read ({type(exc).__name__}: {exc})", None) from None
     return data, node

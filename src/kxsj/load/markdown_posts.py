@@ -35,7 +35,7 @@ from kxsj.load.fences import marker_outside_code, unclosed_fence
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
-from kxsj.yamltext import error_line, key_lines, parse_yaml
+from kxsj.yamltext import YamlLimitError, error_line, key_lines, parse_yaml
 
 MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FM_KEYS = {"title", "date", "tags", "tag", "categories", "category", "slug", "draft", "summary", "id", "url", "author", "readers", "updated", "series"}
@@ -128,7 +128,10 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
             loaded, node = parse_yaml(fm_text)
         except yaml.YAMLError as exc:
             line = error_line(exc, 2)
-            diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
+            if isinstance(exc, YamlLimitError):
+                diags.append(Diagnostic(tf.shown, line, "error", f"front matter refused: {exc.problem}; the post was not loaded"))
+            else:
+                diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
             return None
         if loaded is None:
             loaded = {}
