@@ -24,10 +24,14 @@ from kxsj.serve.http import LiveHub, host_allowed, host_names, make_handler
 
 
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, tmp_path):
     monkeypatch.setattr(serve_http, "REQUEST_TIMEOUT", 0.5)
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / ".env").write_text("SECRET=1")
+    (static / "ok.txt").write_text("ok")
     hub = LiveHub()
-    handler = make_handler(lambda: {"/": b"<html><body>draft text</body></html>"}, lambda: [], hub, lambda: {})
+    handler = make_handler(lambda: {"/": b"<html><body>draft text</body></html>"}, lambda: [static], hub, lambda: {})
     srv, problem = bind("127.0.0.1", 0, handler)
     assert srv is not None, problem
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -38,9 +42,9 @@ def server(monkeypatch):
     srv.server_close()
 
 
-def get(port: int, host: str | None) -> tuple[int, bytes]:
+def get(port: int, host: str | None, path: str = "/") -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    conn.putrequest("GET", "/", skip_host=True)
+    conn.putrequest("GET", path, skip_host=True)
     if host is not None:
         conn.putheader("Host", host)
     conn.endheaders()
@@ -61,6 +65,13 @@ def test_own_names_and_addresses_are_answered(server, host):
     port = server.server_address[1]
     status, body = get(port, host.format(port=port) if host else None)
     assert status == 200 and b"draft text" in body
+
+
+def test_static_dotfiles_are_not_served(server):
+    port = server.server_address[1]
+    assert get(port, "localhost", "/static/ok.txt") == (200, b"ok")
+    status, body = get(port, "localhost", "/static/.env")
+    assert status == 404 and b"SECRET" not in body
 
 
 def test_host_names_include_the_bound_name():

@@ -159,7 +159,8 @@ def serve(
         preview.search = BackgroundSearch(site.config)
     preview.announce(first)
 
-    handler = make_handler(preview.files, site.static_dirs, preview.hub, preview.status)
+    handler = make_handler(preview.files, site.static_dirs, preview.hub, preview.status,
+                           lambda: bool(site.config and site.config.include_dotfiles))
     server, problem = bind(host, port, handler)
     if server is None:
         watcher.stop()

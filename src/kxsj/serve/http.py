@@ -198,8 +198,13 @@ def make_handler(
     static_dirs: Callable[[], list[Path]],
     hub: LiveHub,
     status: Callable[[], dict],
+    dotfiles: Callable[[], bool] = lambda: False,
 ):
-    """The request handler class for one preview (``pages()`` is read per request)."""
+    """The request handler class for one preview (``pages()`` is read per request).
+
+    ``dotfiles()`` says whether static files named ``.…`` are served, as
+    ``include_dotfiles`` says whether a build publishes them.
+    """
     script = livereload_script()
 
     class PreviewHandler(http.server.BaseHTTPRequestHandler):
@@ -279,6 +284,8 @@ def make_handler(
             """A file inside one of the static folders (never a folder, never outside)."""
             if not rel or rel.endswith("/"):
                 return None
+            if not dotfiles() and any(part.startswith(".") for part in rel.split("/")):
+                return None  # not published by a build either (``kxsj.write.static``)
             for folder in static_dirs():
                 base = Path(os.path.realpath(folder))
                 candidate = Path(os.path.realpath(base / rel))
