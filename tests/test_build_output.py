@@ -22,8 +22,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def siblings(folder: Path) -> list[str]:
-    """What is beside the output but the output and its build lock (``.kxsj-NAME.lock``, kept on purpose)."""
-    return sorted(p.name for p in folder.parent.iterdir() if p.name not in (folder.name, f".kxsj-{folder.name}.lock"))
+    return sorted(p.name for p in folder.parent.iterdir() if p.name != folder.name)
 
 
 def post(n: int, title: str | None = None) -> Post:

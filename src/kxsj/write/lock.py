@@ -40,11 +40,14 @@ def describe_os_error(exc: OSError, out: Path) -> str:
 
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
-    """Hold ``.kxsj-NAME.lock`` beside the output for the whole build; ``OutputError`` when another build holds it.
+    """Hold ``.kxsj-NAME.lock`` beside the output while the build runs; ``OutputError`` when another build holds it.
 
     Two builds into one folder would each rename the other's work away
-    (they failed with raw ``ENOENT``/``EEXIST``).  The lock is ``flock``'s:
-    the system drops it when the build ends, however it ends.
+    (they failed with raw ``ENOENT``/``EEXIST``).  The lock is ``flock``'s,
+    so the system drops it however the build ends; the file is removed by
+    its holder when done (a killed build leaves it, and the next one takes
+    it over).  A build that locked a file another just removed tries again
+    on the new one, so two builds never both hold "the" lock.
     """
     try:
         import fcntl
@@ -53,14 +56,25 @@ def output_lock(out: Path) -> Iterator[None]:
         return
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out.parent / f".kxsj-{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
-    try:
+    path = out.parent / f".kxsj-{out.name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            os.close(fd)
             raise OutputError(f"another kxsj build is writing {out} right now; wait for it to finish and build again") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the file was removed by the build that held it: lock the new one
+    try:
         yield
     finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
         os.close(fd)
-
-
