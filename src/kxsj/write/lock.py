@@ -40,7 +40,7 @@ def describe_os_error(exc: OSError, out: Path) -> str:
 
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
-    """Hold ``.kxsj-NAME.lock`` beside the output while the build runs; ``OutputError`` when another build holds it.
+    """Hold ``.NAME.tmp-lock`` beside the output while the build runs; ``OutputError`` when another build holds it.
 
     Two builds into one folder would each rename the other's work away
     (they failed with raw ``ENOENT``/``EEXIST``).  The lock is ``flock``'s,
@@ -56,7 +56,7 @@ def output_lock(out: Path) -> Iterator[None]:
         return
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    path = out.parent / f".kxsj-{out.name}.lock"
+    path = out.parent / f".{out.name}.tmp-lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
