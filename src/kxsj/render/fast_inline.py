@@ -29,7 +29,7 @@ claim, and a module the running Python lacks turns the filter off.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 from markdown import Extension, Markdown
 from markdown import treeprocessors, util
@@ -175,6 +175,26 @@ def may_match(condition: Condition, text: str) -> bool:
     return True
 
 
+def pattern_matches(pattern: Pattern, data: str, start: int = 0) -> Iterator[tuple]:
+    """``(node, begin, end)`` of each match that ``pattern.handleMatch`` accepts in ``data`` from ``start``.
+
+    Searched as Python-Markdown searches: after a refused candidate, on from
+    its end; after an accepted match, on from the match's end.
+    """
+    regex = pattern.getCompiledRegExp()
+    pos = start
+    while True:
+        m = regex.search(data, pos)
+        if m is None:
+            return
+        node, begin, end = pattern.handleMatch(m, data)
+        if begin is None or end is None:
+            pos = max(m.end(0), pos + 1)
+            continue
+        yield node, begin, end
+        pos = max(end, m.start(0) + 1)
+
+
 _BASE = treeprocessors.InlineProcessor
 # The private methods the subclass relies on; another Markdown may lack them.
 _HOOKS_PRESENT = all(
@@ -249,23 +269,14 @@ class FilteredInlineProcessor(_BASE):
         for exclude in pattern.ANCESTOR_EXCLUDES:
             if exclude.lower() in self.ancestors:
                 return data
-        regex = pattern.getCompiledRegExp()
         stash = self._InlineProcessor__stashNode
         pieces: list[str] = []
-        last = pos = start
-        while True:
-            m = regex.search(data, pos)
-            if m is None:
-                break
-            node, begin, end = pattern.handleMatch(m, data)
-            if begin is None or end is None:
-                pos = max(m.end(0), pos + 1)
-                continue
+        last = start
+        for node, begin, end in pattern_matches(pattern, data, start):
             if node is not None:
                 pieces.append(data[last:begin])
                 pieces.append(stash(node, pattern.type()))
                 last = end
-            pos = end
         if not pieces:
             return data
         pieces.append(data[last:])
