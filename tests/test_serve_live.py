@@ -315,13 +315,13 @@ def test_client_hanging_up_mid_response_does_not_hurt_the_server(tmp_site, start
     server = start_server(tmp_site)
     for _ in range(20):
         sock = socket.create_connection(("127.0.0.1", server.port))
-        sock.sendall(b"GET /static/mathjax/tex-chtml-full.js HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /static/mathjax/tex-chtml-full.js HTTP/1.1\r\nHost: localhost\r\n\r\n")
         sock.recv(100)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # reset, not a polite close
         sock.close()
     for _ in range(5):  # streams dropped without a word
         sock = socket.create_connection(("127.0.0.1", server.port))
-        sock.sendall(b"GET /_kxsj/events HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /_kxsj/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
         sock.recv(10)
         sock.close()
     assert server.get("/")[0] == 200

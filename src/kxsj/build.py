@@ -192,19 +192,29 @@ def _build(
 ) -> BuildReport:
     from kxsj.enrich.related import RelatedMemo
     from kxsj.load.parse_cache import ParseCache
+    from kxsj.render.budget import set_budget
     from kxsj.render.cache import CACHE_DIR, TextDigests, cache_home, facts_home, reading_counter
     from kxsj.render.pages import render_site
     from kxsj.render.parallel import call_all, offer_texts
     from kxsj.render.template_cache import TemplateCodeCache
     from kxsj.render.templates import make_environment
     from kxsj.write.search import search_indexer
-    from kxsj.write.output import OutputError, check_out_dir, clean_stale, page_spool, write_output
+    from kxsj.write.lock import describe_os_error, output_lock
+    from kxsj.write.foreign import foreign_files
+    from kxsj.write.output import OutputError, check_out_dir, clean_stale, kept_files, page_spool, write_output
+    from kxsj.render.site_loader import outside_templates
+    from kxsj.write.static import static_files
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
+    set_budget(config.render_timeout)  # before any worker is forked: they inherit it
     if options.base_url is not None:
-        config.base_url = normalise_base_url(options.base_url)
+        try:
+            config.base_url = normalise_base_url(options.base_url)
+        except ValueError as exc:
+            diags.append(Diagnostic("--base-url", 0, "error", f"--base-url {exc}"))
+            return BuildReport(0, 0, time.monotonic() - start, diags, False, options.out_dir, False)
 
     def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
         errors = any(d.level == "error" for d in diags)
@@ -218,6 +228,12 @@ def _build(
     problem = check_out_dir(options.out_dir, protected, inputs)
     if problem:  # before any work: a wrong --out is the commonest mistake
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
+        return report(0, 0, written=False)
+    try:  # one build at a time per output folder
+        cleanup.enter_context(output_lock(options.out_dir))
+    except (OutputError, OSError) as exc:
+        message = str(exc) if isinstance(exc, OutputError) else describe_os_error(exc, options.out_dir)
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", message))
         return report(0, 0, written=False)
     # A build killed mid-write left a journal or a temporary tree: settle the
     # output before anything reads its caches.
@@ -321,6 +337,9 @@ def _build(
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
         diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
         return report(len(posts), 0, written=False)
+    except OSError as exc:  # the page spool beside the output: a full disk
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", describe_os_error(exc, options.out_dir)))
+        return report(len(posts), 0, written=False)
     finally:
         progress.finish()
     diags += site.diagnostics
@@ -341,15 +360,18 @@ def _build(
     if store is not None:
         saves.append(store.save_into)
     saves.append(templates.save_into)
-    failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
+    static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
+    diags += outside_templates(asset_dirs("templates", options.root))
+    diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))
+    failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
     try:
         write_output(
             site.pages,
             options.out_dir,
-            static_dirs=list(reversed(asset_dirs("static", options.root))),
-            static_skip=skip,
+            static=static,
+            keep=config.keep,
             protected=protected,
             inputs=inputs,
             commit=not failing,
@@ -359,7 +381,8 @@ def _build(
             listing=listing,
         )
     except (OutputError, OSError) as exc:
-        diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
+        message = describe_os_error(exc, options.out_dir) if not isinstance(exc, OutputError) else str(exc)
+        diags.append(Diagnostic(str(options.out_dir), 0, "error", message))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
     if stamp is not None and final.written:

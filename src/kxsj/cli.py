@@ -20,6 +20,27 @@ from kxsj import __version__
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _port(text: str) -> int:
+    """``--port``: a TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 65535, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 65535, got {port}")
+    return port
+
+
+def _base_url(text: str) -> str:
+    """``--base-url``: checked as ``base_url`` in kxsj.yml is (``kxsj.config.normalise_base_url``)."""
+    from kxsj.config import normalise_base_url
+
+    try:
+        return normalise_base_url(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _site_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", type=Path, default=argparse.SUPPRESS, help="site folder (default: current folder)")
@@ -46,13 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", parents=[common], help="write the site to the output folder")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: ROOT/public)")
-    p.add_argument("--base-url", default=None, help="absolute address the site is served from, e.g. https://user.github.io/repo/")
+    p.add_argument("--base-url", type=_base_url, default=None, help="absolute address the site is served from, e.g. https://user.github.io/repo/")
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--strict", action="store_true", help="fail the build on any warning")
 
     p = sub.add_parser("serve", parents=[common], help="build, serve and rebuild on every save")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; the next free one is used if taken)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default: 8000; the next free one is used if taken)")
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
     return parser

@@ -8,7 +8,7 @@ to write instead.  An absent file means all defaults (Zola's zero-config start).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
@@ -46,6 +46,12 @@ class Config:
     """How many newest posts the Atom feed holds."""
     original_site: str = ""
     """Name of the site the archive was scraped from, for "full text at …" notes."""
+    include_dotfiles: bool = False
+    """Publish files of ``static/`` whose names start with ``.`` (``.env`` stays private by default)."""
+    render_timeout: int = 10
+    """Seconds one post's Markdown may take to render; a post over it is reported and left out."""
+    keep: list = field(default_factory=lambda: ["CNAME", ".nojekyll"])
+    """Files of the output folder that kxsj did not write and must keep (``CNAME``, ``.nojekyll``, ``docs/*.pdf``)."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -70,11 +76,17 @@ class Config:
 KEYS = {f.name: f for f in fields(Config) if f.name != "path"}
 
 
+def _default(key: str):
+    f = KEYS[key]
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
 def _expected(kind: type) -> str:
     return {
         str: "a string",
         int: "a whole number",
         bool: "true or false",
+        list: "a list of strings",
     }[kind]
 
 
@@ -97,6 +109,9 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         diags.append(
             Diagnostic(shown, 1, "error", f"not UTF-8 ({exc.reason} at byte {exc.start}); save it as UTF-8")
         )
+        return config, diags
+    except OSError as exc:
+        diags.append(Diagnostic(shown, 1, "error", f"cannot read it ({exc.strerror or exc}); all keys keep their defaults"))
         return config, diags
     try:
         data, node = parse_yaml(text)
@@ -121,11 +136,19 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
             hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(KEYS)}"
             diags.append(Diagnostic(shown, line, "warning", f"unknown key `{key}` ignored; {hint}"))
             continue
-        kind = type(KEYS[key].default)
+        kind = type(_default(key))
         if value is None:
             continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6):
             diags.append(Diagnostic(shown, line, "error", f"`{key}` must be a positive whole number, got {value!r}; default {KEYS[key].default} used"))
+            continue
+        if kind is list:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, e.g. `{key}: [CNAME, .nojekyll]`"))
+                continue
+            setattr(config, key, [v.strip() for v in value])
             continue
         if kind is bool and not isinstance(value, bool):
             diags.append(Diagnostic(shown, line, "error", f"`{key}` must be true or false, got {value!r}"))
@@ -138,15 +161,11 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         setattr(config, key, value)
 
     if config.base_url:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(config.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            line = lines.get("base_url", 1)
-            diags.append(Diagnostic(shown, line, "error", f"`base_url` must be an absolute http(s) address like https://user.github.io/repo/, got {config.base_url!r}"))
+        try:
+            config.base_url = normalise_base_url(config.base_url)
+        except ValueError as exc:
+            diags.append(Diagnostic(shown, lines.get("base_url", 1), "error", f"`base_url` {exc}"))
             config.base_url = ""
-        elif not config.base_url.endswith("/"):
-            config.base_url += "/"
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"
@@ -154,7 +173,29 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
 
 
 def normalise_base_url(value: str) -> str:
-    """``--base-url`` as given on the command line, with the trailing slash added."""
-    if value and not value.endswith("/"):
-        value += "/"
-    return value
+    """``base_url`` or ``--base-url`` checked, with the trailing slash added; ``ValueError`` says what is wrong.
+
+    Every link, the feed and the sitemap start with it, so only an absolute
+    ``http(s)`` address with a host and nothing else is taken: no query,
+    fragment or ``user:password@`` (``javascript:alert(1)`` would reach the
+    feed's links), no spaces or control characters.  Empty stays empty.
+    """
+    if not value:
+        return ""
+    from urllib.parse import urlsplit
+
+    example = "like https://user.github.io/repo/"
+    try:
+        parts = urlsplit(value)
+        parts.port  # raises ValueError for a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an absolute http(s) address {example}, got {value!r}")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise ValueError(f"must not hold spaces or control characters, got {value!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not hold a user name or password (`user:pass@`); give the address alone")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ValueError(f"must not hold a query (`?…`) or fragment (`#…`), got {value!r}; give the address {example}")
+    return value if value.endswith("/") else value + "/"

@@ -16,7 +16,9 @@ math lint.  The rules follow how kexue.fm's MathJax read the archive:
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
+from typing import Optional
 
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -47,10 +49,53 @@ def _is_escaped(text: str, pos: int) -> bool:
     return n % 2 == 1
 
 
+class _Misses(threading.local):
+    """Searches that found nothing, for the text searched last: ``key -> (start, stop)``.
+
+    A paragraph of 50,000 unclosed ``\\(`` (or ``$5`` amounts) would
+    otherwise search to its end from each one: quadratic.  A search that
+    found nothing from ``start`` finds nothing from any later start before
+    ``stop`` either (the end of the text searched, or the blank line that
+    ended inline math), so it is not made again.  The markdown
+    extension asks about one paragraph string many times in a row.
+    """
+
+    text: Optional[str] = None
+    misses: dict
+
+
+_MISSES = _Misses()
+
+
+def _known_miss(text: str, key: tuple, pos: int) -> bool:
+    memo = _MISSES
+    if memo.text is not text:
+        memo.text, memo.misses = text, {}
+        return False
+    span = memo.misses.get(key)
+    return span is not None and span[0] <= pos < span[1]
+
+
+def _note_miss(text: str, key: tuple, pos: int, stop: int) -> None:
+    memo = _MISSES
+    if memo.text is not text:
+        memo.text, memo.misses = text, {}
+    span = memo.misses.get(key)
+    if span is None or span[1] != stop or pos < span[0]:
+        memo.misses[key] = (pos, stop)
+
+
 def _find_unescaped(text: str, needle: str, pos: int, limit: int) -> int:
+    key = (needle, limit)
+    if _known_miss(text, key, pos):
+        return -1
+    start = pos
     while True:
         found = text.find(needle, pos, limit)
-        if found < 0 or not _is_escaped(text, found):
+        if found < 0:
+            _note_miss(text, key, start, limit)
+            return -1
+        if not _is_escaped(text, found):
             return found
         pos = found + 1
 
@@ -61,10 +106,14 @@ def _env_end(text: str, start: int, env: str, limit: int) -> int:
     end = f"\\end{{{env}}}"
     depth = 0
     pos = start
+    key = ("env", end, limit)
+    if _known_miss(text, key, pos):
+        return -1
     while pos < limit:
         nb = text.find(begin, pos, limit)
         ne = text.find(end, pos, limit)
         if ne < 0:
+            _note_miss(text, key, pos, limit)
             return -1
         if 0 <= nb < ne:
             depth += 1
@@ -83,12 +132,20 @@ def find_inline_close(text: str, pos: int, limit: int) -> int:
     A ``$`` followed by a digit does not close (money), nor does an escaped
     one, nor one past a blank line.
     """
-    blank = _BLANK_LINE.search(text, pos, limit)
-    stop = blank.start() if blank else limit
+    key = ("inline", limit)
+    if _known_miss(text, key, pos):
+        return -1
+    start = seen = pos
     while True:
-        close = _find_unescaped(text, "$", pos, stop)
-        if close < 0:
+        close = _find_unescaped(text, "$", pos, limit)
+        # A blank line ends inline math.  Looked for only up to the ``$``
+        # found (a blank line holds no ``$``), so each character is searched
+        # once however many ``$`` the paragraph holds.
+        blank = _BLANK_LINE.search(text, seen, close if close >= 0 else limit)
+        if close < 0 or blank is not None:
+            _note_miss(text, key, start, blank.start() if blank is not None else limit)
             return -1
+        seen = close + 1
         if close + 1 < len(text) and text[close + 1] == "$":
             # ``$x$$`` would close on the first; ``$$`` inside inline math is not TeX.
             return close if close > pos else -1

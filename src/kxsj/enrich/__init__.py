@@ -13,7 +13,7 @@ from kxsj.config import Config
 from kxsj.enrich.links import restore_citations
 from kxsj.enrich.reading import assign_reading
 from kxsj.enrich.related import RelatedMemo, assign_related, assign_series_neighbours
-from kxsj.enrich.urls import assign_urls
+from kxsj.enrich.urls import assign_urls, cap_terms
 from kxsj.model import Diagnostic, Post
 
 
@@ -30,6 +30,7 @@ def enrich(
     ``counts``); ``related`` is ``assign_related``'s memo.
     """
     diags = diags if diags is not None else []
+    cap_terms(posts, diags)
     assign_urls(posts, diags)
     restore_citations(posts)  # needs the URLs
     assign_related(posts, memo=related)

@@ -7,8 +7,10 @@ says how to fix it, and the rest of the archive still loads.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
@@ -79,7 +81,8 @@ def _walk(folder: str, parts: tuple[str, ...], root_real: Path, found: list, dia
     try:
         with os.scandir(folder) as it:
             entries = list(it)
-    except OSError:  # unreadable folder: as os.walk, skip it
+    except OSError as exc:  # an unreadable folder: its posts must not vanish silently
+        diags.append(Diagnostic(display_path(Path(folder)), 0, "warning", f"cannot read this folder ({exc.strerror or exc}); its posts were not loaded — check its permissions"))
         return
     subfolders = []
     for entry in entries:
@@ -98,19 +101,93 @@ def _walk(folder: str, parts: tuple[str, ...], root_real: Path, found: list, dia
             continue
         if name.endswith("~") or not name.lower().endswith(POST_SUFFIXES):
             continue
-        if entry.is_symlink():
-            path = Path(entry.path)
-            try:
-                target = path.resolve(strict=True)
-            except (OSError, RuntimeError):
-                diags.append(Diagnostic(display_path(path), 0, "warning", "broken symlink skipped"))
-                continue
-            if not _is_within(target, root_real):
-                diags.append(Diagnostic(display_path(path), 0, "warning", f"symlink to {target}, outside the site, not followed; copy the file into posts/ instead"))
-                continue
+        if entry.is_symlink() and not _inside_link(Path(entry.path), root_real, diags):
+            continue
+        problem = not_regular(entry.path)
+        if problem:
+            diags.append(Diagnostic(display_path(Path(entry.path)), 0, "warning", f"{problem}; skipped"))
+            continue
         found.append((parts + (name,), entry.path))
     for entry in sorted(subfolders, key=lambda e: e.name):
         _walk(entry.path, parts + (entry.name,), root_real, found, diags)
+
+
+def _inside_link(path: Path, root_real: Path, diags: list[Diagnostic]) -> bool:
+    """Whether the symlink ``path`` resolves to a file inside the site (else a warning says why not)."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        diags.append(Diagnostic(display_path(path), 0, "warning", "symlink loop skipped"))
+        return False
+    except OSError as exc:
+        what = "symlink loop" if exc.errno == errno.ELOOP else "broken symlink"
+        diags.append(Diagnostic(display_path(path), 0, "warning", f"{what} skipped"))
+        return False
+    if not _is_within(target, root_real):
+        diags.append(Diagnostic(display_path(path), 0, "warning", f"symlink to {target}, outside the site, not followed; copy the file into the site instead"))
+        return False
+    return True
+
+
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, symlinks resolved, is inside ``root`` (resolved too)."""
+    try:
+        return _is_within(Path(os.path.realpath(path)), Path(os.path.realpath(root)))
+    except (OSError, ValueError):
+        return False
+
+
+def kind_of_mode(mode: int) -> Optional[str]:
+    """None for a regular file, else what it is (``a FIFO``, ``a socket``…)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def not_regular(path) -> Optional[str]:
+    """None when ``path`` (symlinks followed) is a regular file, else why it must not be read.
+
+    A FIFO blocks the reader forever, ``/dev/zero`` never ends: only regular
+    files are ever opened.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.ENOENT:
+            return "broken symlink"
+        return f"cannot read ({exc.strerror or exc})"
+    what = kind_of_mode(mode)
+    return f"{what}, not a regular file" if what else None
+
+
+def read_regular(path, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of the regular file ``path``.
+
+    Opened without blocking and checked on the open descriptor, so a file
+    swapped for a FIFO or a device after it was listed is still never read.
+    Raises ``OSError`` (``EINVAL`` with a message for a non-regular file).
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        what = kind_of_mode(os.fstat(fd).st_mode)
+        if what:
+            raise OSError(errno.EINVAL, f"{what}, not a regular file")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _is_within(path: Path, folder: Path) -> bool:
@@ -125,13 +202,16 @@ def read_text_file(path: Path, diags: list[Diagnostic]) -> Optional[TextFile]:
     """The file's text with ``\\r\\n`` and a BOM normalised away, or None with a diagnostic."""
     shown = display_path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            diags.append(Diagnostic(shown, 1, "error", f"file is {size / 1048576:.1f} MB, over the {MAX_BYTES // 1048576} MB limit for one post file; split it into several files"))
-            return None
-        data = path.read_bytes()
+        data = read_regular(path, MAX_BYTES)
     except OSError as exc:
         diags.append(Diagnostic(shown, 1, "error", f"cannot read: {exc.strerror or exc}"))
+        return None
+    if len(data) > MAX_BYTES:
+        try:
+            size = max(os.stat(path).st_size, len(data))
+        except OSError:
+            size = len(data)
+        diags.append(Diagnostic(shown, 1, "error", f"file is {size / 1048576:.1f} MB, over the {MAX_BYTES // 1048576} MB limit for one post file; split it into several files"))
         return None
     text = decode(data, shown, diags)
     if text is None:

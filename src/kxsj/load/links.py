@@ -27,3 +27,26 @@ def original_url(value, path: str, line: int, diags: list[Diagnostic]) -> Option
         diags.append(Diagnostic(path, line, "warning", f"`url` must be an http(s) address like https://kexue.fm/archives/8757, got {text!r}; ignored"))
         return None
     return text
+
+
+MAX_ID_DIGITS = 15
+"""An id on the original site is a post number: far below this many digits."""
+
+
+def original_id(value) -> int:
+    """``id:`` as a post number; ``ValueError`` with what is wrong for anything else.
+
+    ``true``, ``.inf``, ``-3`` or a 5,000-digit number would make a wrong
+    ``/archives/…/`` address (``true`` is 1 to Python) or fail later.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"`id` must be a post number like 9119, got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"`id` must be a post number like 9119, got {value!r}")
+        value = int(value)
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_ID_DIGITS or int(text) < 1:
+        shown = text if len(text) <= 40 else text[:37] + "…"
+        raise ValueError(f"`id` must be a post number like 9119, got {shown!r}")
+    return int(text)

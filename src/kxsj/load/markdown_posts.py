@@ -31,10 +31,11 @@ from typing import Optional
 import yaml
 
 from kxsj.load.dumptext import formula_open
+from kxsj.load.fences import marker_outside_code, unclosed_fence
 from kxsj.load.files import TextFile
-from kxsj.load.links import original_url
+from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
-from kxsj.yamltext import error_line, key_lines, parse_yaml
+from kxsj.yamltext import YamlLimitError, error_line, key_lines, parse_yaml
 
 MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
 _FM_KEYS = {"title", "date", "tags", "tag", "categories", "category", "slug", "draft", "summary", "id", "url", "author", "readers", "updated", "series"}
@@ -127,7 +128,10 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
             loaded, node = parse_yaml(fm_text)
         except yaml.YAMLError as exc:
             line = error_line(exc, 2)
-            diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
+            if isinstance(exc, YamlLimitError):
+                diags.append(Diagnostic(tf.shown, line, "error", f"front matter refused: {exc.problem}; the post was not loaded"))
+            else:
+                diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
             return None
         if loaded is None:
             loaded = {}
@@ -167,12 +171,16 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
     original_id = None
     if meta.get("id") is not None:
         try:
-            original_id = int(meta["id"])
-        except (TypeError, ValueError):
-            diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"`id` must be a number, got {meta['id']!r}; ignored"))
+            original_id = parse_original_id(meta["id"])
+        except ValueError as exc:
+            diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"{exc}; ignored"))
 
     line_map = [(0, tf.shown, body_line)]
-    parts = MORE.split(body, maxsplit=1)
+    open_fence = unclosed_fence(body)
+    if open_fence is not None:
+        diags.append(Diagnostic(tf.shown, body_line + open_fence, "warning", "code fence opened here is never closed: the rest of the post is shown as it is, not as code; close it with the same ``` or ~~~ line"))
+    more = marker_outside_code(body, MORE)  # a marker quoted in a code block is code
+    parts = [body[: more[0]], body[more[1] :]] if more else [body]
     if len(parts) == 2:
         excerpt, has_more = parts[0].rstrip() + "\n", bool(parts[1].strip())
         head, tail = parts[0].rstrip("\n"), parts[1].lstrip("\n")

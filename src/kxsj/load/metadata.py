@@ -27,7 +27,7 @@ import yaml
 
 from kxsj.load.dumps import MONTHS, DumpEntry, nfkc
 from kxsj.load.files import read_text_file
-from kxsj.load.links import original_url
+from kxsj.load.links import original_id, original_url
 from kxsj.model import Diagnostic
 from kxsj.yamltext import error_line, parse_yaml
 
@@ -105,9 +105,9 @@ def load_metadata(path: Path, diags: list[Diagnostic]) -> list[MetaEntry]:
         e.opens_with = str(opens).strip() if opens else None
         if item.get("id") is not None:
             try:
-                e.id = int(item["id"])
-            except (TypeError, ValueError):
-                diags.append(Diagnostic(where, line, "error", f"`id` must be a number, got {item['id']!r}"))
+                e.id = original_id(item["id"])
+            except ValueError as exc:
+                diags.append(Diagnostic(where, line, "error", str(exc)))
         d = item.get("date")
         if d is not None:
             if isinstance(d, _dt.datetime):

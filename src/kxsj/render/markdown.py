@@ -18,6 +18,7 @@ Extensions, and why:
 * ``toc`` with ``slugify_unicode``: Chinese headings get readable ids (and
   ``[TOC]`` is looked for only where it can be, ``_MarkerTocTreeprocessor``);
 * ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph;
+* ``kxsj.render.link_scan``: ``[text](href)`` found in linear time;
 * ``kxsj.render.fast_inline``: the same inline stage, without the regex
   searches that cannot match (rendering time, not output).
 """
@@ -31,8 +32,10 @@ import markdown
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from pygments.style import Style, StyleMeta
 
+from kxsj.render.budget import check_known, time_limit
 from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
+from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
 
 
@@ -102,6 +105,7 @@ def _extensions() -> tuple[list, dict]:
         "attr_list",
         _TocExtension(slugify=slugify_unicode, permalink=False),
         CjkLineJoinExtension(),
+        LinearLinkExtension(),
         FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {
@@ -140,8 +144,10 @@ class BodyRenderer:
         return frozenset(self._md.ESCAPED_CHARS)
 
     def render(self, text: str) -> RenderedBody:
+        check_known(text)
         md = self._md
         md.reset()
-        body = md.convert(text)
+        with time_limit():  # one slow post is reported, not waited for (``kxsj.render.budget``)
+            body = md.convert(text)
         toc = _flatten_toc(getattr(md, "toc_tokens", []))
         return RenderedBody(body, toc)

@@ -41,6 +41,7 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.util import AtomicString
 
 from kxsj.mathscan import MathSpan, match_at, scan
+from kxsj.render.fast_inline import pattern_matches
 
 MATH_CLASS = "arithmatex"
 
@@ -135,22 +136,12 @@ class _BlockScanner:
         """``text`` with every code span blanked out, same length, newlines kept."""
         if "`" not in text:
             return text
-        backtick = self.md.inlinePatterns["backtick"]
-        regex = backtick.getCompiledRegExp()
-        out, pos, copied = [], 0, 0
-        while True:
-            m = regex.search(text, pos)
-            if m is None:
-                break
-            node, start, end = backtick.handleMatch(m, text)
-            if start is None or end is None:
-                pos = m.end()
-                continue
+        out, copied = [], 0
+        for node, start, end in pattern_matches(self.md.inlinePatterns["backtick"], text):
             if isinstance(node, etree.Element):
                 out.append(text[copied:start])
                 out.append(_NOT_NEWLINE.sub("x", text[start:end]))
                 copied = end
-            pos = max(end, m.start() + 1)
         out.append(text[copied:])
         return "".join(out)
 
@@ -298,6 +289,9 @@ class InlineMathProcessor(InlineProcessor):
     ``\\x`` escapes are matched whole and rejected, so ``\\$`` never opens
     math and is left to Markdown's escape pattern, which prints ``$``.
     """
+
+    batch = True
+    """Leaf elements with ``AtomicString`` text: ``kxsj.render.fast_inline`` applies all matches in one pass."""
 
     def __init__(self, md: Markdown) -> None:
         # Tokens as ``mathscan.scan`` steps through text: a failed ``$$`` is

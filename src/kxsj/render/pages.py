@@ -36,6 +36,7 @@ import jinja2
 from markupsafe import Markup
 
 from kxsj.config import Config
+from kxsj.enrich.urls import fit_name
 from kxsj.model import Diagnostic, Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import feed_entries, render_feed
@@ -152,8 +153,7 @@ _UNSAFE = re.compile(r'[/\\:*?"<>|%\x00-\x1f\x7f]+')
 
 def _segment(name: str) -> str:
     """``name`` as one path segment that is safe as a folder name on any disk."""
-    seg = _UNSAFE.sub("-", name.strip()).strip(" .")
-    return seg or "-"
+    return fit_name(_UNSAFE.sub("-", name.strip()).strip(" .") or "-")
 
 
 class Segments:

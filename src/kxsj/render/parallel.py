@@ -25,6 +25,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
+from kxsj.render.budget import outcome, rendered
+
 MIN_PARALLEL = 48
 """Fewer texts than this are rendered in-process: starting workers costs more."""
 CHUNK = 16
@@ -41,18 +43,13 @@ def default_render() -> Callable[[str], str]:
     return lambda text: renderer.render(text).html
 
 
-def _render_chunk(texts: list[str]) -> list[Optional[str]]:
-    """In a worker: each text's HTML, or None when it raised (the build reports it later, serially)."""
+def _render_chunk(texts: list[str]) -> list[Union[str, tuple, None]]:
+    """In a worker: each text's HTML, or None when it raised (the build reports it later, serially);
+    over the render budget, a note that says so (``kxsj.render.budget.outcome``)."""
     global _worker_render
     if _worker_render is None:
         _worker_render = default_render()
-    out: list[Optional[str]] = []
-    for text in texts:
-        try:
-            out.append(_worker_render(text))
-        except Exception:  # reported with path:line when the caller renders it again
-            out.append(None)
-    return out
+    return [outcome(_worker_render, text) for text in texts]
 
 
 def _die_with_parent() -> None:
@@ -178,7 +175,7 @@ class _Helper:
                 htmls = None
             if htmls is None:  # the helper could not make a renderer, or died: render here
                 return render_many(texts, workers=1)
-            return {text: html for text, html in zip(texts, htmls) if html is not None}
+            return dict(rendered(texts, htmls))
 
         return collect
 
@@ -318,8 +315,8 @@ class _RenderPool:
             out: dict[str, str] = {}
             try:
                 for chunk, result in self.chunks:
-                    for text, html in zip(chunk, result.get()):
-                        if html is not None and text in wanted:
+                    for text, html in rendered(chunk, result.get()):
+                        if text in wanted:
                             out[text] = html
             finally:
                 stop_workers()  # workers gone (and their threads here joined) before anything forks again

@@ -19,6 +19,7 @@ import jinja2
 from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import PostDate
+from kxsj.render.site_loader import SiteTemplateLoader
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -71,7 +72,7 @@ def make_environment(
     ``kxsj build`` passes ``bytecode_cache`` (``kxsj.render.template_cache``)
     so templates compiled by the last build are not compiled again.
     """
-    loader = jinja2.FileSystemLoader([str(d) for d in asset_dirs("templates", root)])
+    loader = SiteTemplateLoader([str(d) for d in asset_dirs("templates", root)])
     env = jinja2.Environment(
         loader=loader,
         bytecode_cache=bytecode_cache,

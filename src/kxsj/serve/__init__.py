@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Optional
 
 from kxsj.model import Diagnostic
-from kxsj.serve.http import LiveHub, PreviewServer, make_handler
+from kxsj.serve.http import LiveHub, PreviewServer, host_names, make_handler
 from kxsj.serve.preview import PreviewSite, Rebuild
 from kxsj.serve.search import BackgroundSearch
 from kxsj.serve.watch import ChangeBatcher, is_temp_file, watch_site
@@ -28,6 +28,7 @@ from kxsj.serve.watch import ChangeBatcher, is_temp_file, watch_site
 __all__ = ["serve", "PreviewSite", "Rebuild"]
 
 PORT_TRIES = 20
+LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 def _say(text: str) -> None:
@@ -39,7 +40,9 @@ def bind(host: str, port: int, handler) -> tuple[Optional[PreviewServer], str]:
     last = ""
     for candidate in [port] if port == 0 else range(port, min(port + PORT_TRIES, 65536)):
         try:
-            return PreviewServer((host, candidate), handler), ""
+            server = PreviewServer((host, candidate), handler)
+            server.allowed_hosts = host_names(host)
+            return server, ""
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 return None, f"cannot listen on {host}:{candidate}: {exc.strerror or exc}"
@@ -156,7 +159,8 @@ def serve(
         preview.search = BackgroundSearch(site.config)
     preview.announce(first)
 
-    handler = make_handler(preview.files, site.static_dirs, preview.hub, preview.status)
+    handler = make_handler(preview.files, site.static_dirs, preview.hub, preview.status,
+                           lambda: bool(site.config and site.config.include_dotfiles))
     server, problem = bind(host, port, handler)
     if server is None:
         watcher.stop()
@@ -172,6 +176,9 @@ def serve(
     http_thread.start()
     shown_host = f"[{host}]" if ":" in host else host
     _say(f"serving http://{shown_host}:{bound}/ (drafts {'shown' if drafts else 'hidden'}; Ctrl-C to stop)")
+    if host not in LOOPBACK:
+        print(f"kxsj serve: warning: listening on {host}: anyone who can reach this machine can read the site"
+              f"{', drafts included' if drafts else ''}; the dev server is for previewing, not for publishing", file=sys.stderr, flush=True)
 
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():

@@ -15,6 +15,7 @@ time, so ``kxsj build`` output never contains it.
 from __future__ import annotations
 
 import http.server
+import ipaddress
 import json
 import mimetypes
 import os
@@ -26,6 +27,9 @@ from typing import Callable, Optional
 from urllib.parse import unquote, urlsplit
 
 MAX_URL = 2048
+REQUEST_TIMEOUT = 30.0
+"""Seconds a connection may sit without sending its request (the event stream writes keep-alives well within it)."""
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 EVENTS = "/_kxsj/events"
 STATUS = "/_kxsj/status"
 KEEPALIVE_SECONDS = 15.0
@@ -62,6 +66,48 @@ def inject(html: bytes, script: bytes) -> bytes:
 def content_type(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
     return CONTENT_TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def host_names(bound: str) -> frozenset[str]:
+    """Host names the preview answers to: the loopback names and the address it is bound to.
+
+    A page on another site can make the browser send requests to
+    ``127.0.0.1:8000`` under its own name (DNS rebinding) and read the
+    answers, drafts included; such requests carry that other name in
+    ``Host:`` and are refused.
+    """
+    names = set(LOCAL_NAMES)
+    if bound and bound not in ("0.0.0.0", "::"):
+        names.add(bound.strip("[]").lower())
+    return frozenset(names)
+
+
+def host_allowed(header: Optional[str], allowed: frozenset[str]) -> bool:
+    """Whether a request's ``Host:`` header names this server (with or without a port).
+
+    An IP address is always let through (a rebinding page must use a name it
+    controls, and ``--host 0.0.0.0`` is reached by address); so is a request
+    without ``Host:`` (no browser sends one).
+    """
+    if header is None:
+        return True
+    host = header.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        end = host.find("]")
+        rest = host[end + 1 :] if end > 0 else "x"
+        if rest and not (rest[0] == ":" and rest[1:].isdigit()):
+            return False
+        name = host[1:end]
+    else:
+        name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    name = name.rstrip(".")
+    if name in allowed:
+        return True
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def safe_path(raw: str) -> Optional[str]:
@@ -135,6 +181,8 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    allowed_hosts: frozenset[str] = frozenset(LOCAL_NAMES)
+    """Names in ``Host:`` that are answered (``host_names``); set by ``kxsj.serve.bind``."""
 
     def handle_error(self, request, client_address) -> None:
         import sys
@@ -150,12 +198,18 @@ def make_handler(
     static_dirs: Callable[[], list[Path]],
     hub: LiveHub,
     status: Callable[[], dict],
+    dotfiles: Callable[[], bool] = lambda: False,
 ):
-    """The request handler class for one preview (``pages()`` is read per request)."""
+    """The request handler class for one preview (``pages()`` is read per request).
+
+    ``dotfiles()`` says whether static files named ``.…`` are served, as
+    ``include_dotfiles`` says whether a build publishes them.
+    """
     script = livereload_script()
 
     class PreviewHandler(http.server.BaseHTTPRequestHandler):
         server_version = "kxsj-serve"
+        timeout = REQUEST_TIMEOUT  # a client that connects and says nothing does not hold a thread forever
 
         def log_message(self, format, *args) -> None:
             """Quiet: the terminal is for build messages."""
@@ -198,6 +252,8 @@ def make_handler(
                 self.close_connection = True
 
         def _route(self, head: bool) -> None:
+            if not host_allowed(self.headers.get("Host"), self.server.allowed_hosts):
+                return self._plain(421, "this server answers only for its own host names (localhost, 127.0.0.1)", head)
             try:
                 path = safe_path(self.path)
             except UnicodeDecodeError:
@@ -228,6 +284,8 @@ def make_handler(
             """A file inside one of the static folders (never a folder, never outside)."""
             if not rel or rel.endswith("/"):
                 return None
+            if not dotfiles() and any(part.startswith(".") for part in rel.split("/")):
+                return None  # not published by a build either (``kxsj.write.static``)
             for folder in static_dirs():
                 base = Path(os.path.realpath(folder))
                 candidate = Path(os.path.realpath(base / rel))

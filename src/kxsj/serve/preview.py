@@ -25,6 +25,7 @@ import jinja2
 from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
+from kxsj.render.budget import set_budget
 from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
@@ -112,6 +113,7 @@ class PreviewSite:
         if first or "config" in kinds:
             self.config, self._config_diags = load_config(self.root)
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
+            set_budget(self.config.render_timeout)
             self._to_html = None
         if first or kinds & {"config", "templates"}:
             self.env = make_environment(self.config, self.root)

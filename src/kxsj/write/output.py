@@ -29,12 +29,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Protocol
 
+from kxsj.write.lock import OutputError, current_umask
+
 MARKER = ".kxsj-output"
 MARKER_TEXT = "This folder is written by kxsj build; it is replaced on every build.\n"
-
-
-class OutputError(Exception):
-    """The output folder cannot be used; the message says why and what to do."""
 
 
 class PageLike(Protocol):
@@ -107,16 +105,10 @@ def link_or_copy(source: Path, target: Path) -> None:
 
 
 def _static_files(sources: list[Path], skip: Iterable[str]) -> dict[str, Path]:
-    """``relative path -> source`` of the static folders in order (a later folder's file wins); named top folders skipped."""
-    skip = set(skip)
-    files: dict[str, Path] = {}
-    for src in sources:
-        for path in sorted(src.rglob("*")):
-            rel = path.relative_to(src)
-            if rel.parts[0] in skip or not path.is_file():
-                continue
-            files[rel.as_posix()] = path
-    return files
+    """``relative path -> source`` of the static folders in order (a later folder's file wins); see ``kxsj.write.static``."""
+    from kxsj.write.static import static_files
+
+    return static_files(sources, skip)
 
 
 def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = None) -> int:
@@ -272,6 +264,8 @@ def write_output(
     finish: Optional[Callable[[Path], None]] = None,
     in_place: bool = False,
     listing: Optional[dict[str, list[int]]] = None,
+    static: Optional[dict[str, Path]] = None,
+    keep: Iterable[str] = (),
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -285,6 +279,10 @@ def write_output(
     changed, so the search indexer cannot run there.  An in-place update
     fills ``listing``, when given, with the output's files as
     ``files_below(out, stats)`` would (it walked the output anyway).
+    ``static`` (``kxsj.write.static.static_files``) replaces the files
+    found in ``static_dirs``.  Files of the previous output matching a
+    ``keep`` pattern (``CNAME``, ``docs/*.pdf``) and not written by this
+    build are carried into the new output.
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -292,15 +290,20 @@ def write_output(
     out = Path(out_dir).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
-    static = _static_files(list(static_dirs), static_skip)
+    if static is None:  # the build passes the files it chose (and reported on)
+        static = _static_files(list(static_dirs), static_skip)
+    kept = kept_files(out, keep, static)
     with sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        os.chmod(tmp, 0o777 & ~current_umask())  # it becomes the output: the usual mode, not mkdtemp's 0700
         try:
             if in_place and (out / MARKER).is_file():
                 from kxsj.write.update import update_output
 
                 return update_output(
-                    pages, out, tmp, [("static/" + rel, path) for rel, path in static.items()], (MARKER, MARKER_TEXT),
+                    _without(pages, kept), out, tmp,
+                    [("static/" + rel, path) for rel, path in static.items()] + [(rel, out / rel) for rel in kept],
+                    (MARKER, MARKER_TEXT),
                     commit, finish, page_rel,
                     lambda tree: _swap(tree, out, finish=None), f".{out.name}.commit-{os.getpid()}-{tmp.name[-8:]}",
                     listing,
@@ -309,7 +312,7 @@ def write_output(
             count = _copy_static(static, tmp / "static", previous=out / "static")
             written: set[Path] = set()
             folders: set[Path] = set()
-            for page in pages:
+            for page in _without(pages, kept):
                 target = page_file(tmp, page.path)
                 if target in written:
                     raise OutputError(f"two pages would both be written to {page.path}")
@@ -323,6 +326,9 @@ def write_output(
                 else:
                     target.write_bytes(page.content)
                 count += 1
+            for rel in kept:
+                os.makedirs((tmp / rel).parent, exist_ok=True)
+                link_or_copy(out / rel, tmp / rel)
             if not commit:
                 return count
             _swap(tmp, out, finish)
@@ -330,6 +336,32 @@ def write_output(
             if tmp.exists():
                 _remove(tmp)
     return count
+
+
+def kept_files(out: Path, patterns: Iterable[str], static: dict[str, Path]) -> list[str]:
+    """Files of the output ``out`` that match a ``keep`` pattern (``fnmatch``, on ``/``-joined relative paths).
+
+    A static file of the same name is the build's own; a page of the same
+    name gives way to the kept file (``_without``).
+    """
+    patterns = [p.strip("/") for p in patterns if p.strip("/")]
+    if not patterns or not out.is_dir():
+        return []
+    import fnmatch
+
+    return sorted(
+        rel for rel in files_below(str(out))
+        if not rel.startswith(".kxsj-cache/") and rel != MARKER and not (rel.startswith("static/") and rel[7:] in static)
+        and any(fnmatch.fnmatchcase(rel, p) for p in patterns) and os.path.isfile(out / rel)
+    )
+
+
+def _without(pages: Iterable[PageLike], kept: list[str]) -> Iterable[PageLike]:
+    """``pages`` but those a kept file stands in for."""
+    if not kept:
+        return pages
+    taken = set(kept)
+    return (page for page in pages if page_rel(page.path) not in taken)
 
 
 def _swap(tree: Path, out: Path, finish: Optional[Callable[[Path], None]]) -> None:
