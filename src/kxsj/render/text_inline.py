@@ -1,0 +1,151 @@
+"""Inline rules that keep the author's text as written.
+
+The archive's prose is Markdown converted from crawled HTML, and the crawl
+left TeX without its ``$`` (``\\boldsymbol{O}_+ \\boldsymbol{I}_-``), code
+words (``__iter__``, ``@_arohan_``), products (``64*64``) and tag-like text
+(``源代码中都有<title>字段``).  Stock Markdown turns these into emphasis, eats
+backslashes or writes raw HTML that hides the rest of the page.  These
+processors replace or precede Python-Markdown's own, keeping what authors
+use (``**bold**``, ``_em_`` between spaces or punctuation, ``\\*``, inline
+``<sub>``…):
+
+* ``TexRunProcessor`` (replaces ``escape``, 180): a backslash escape applies
+  except inside a TeX run (``kxsj.mathscan.tex_run_at``): a run such as
+  ``t\\in\\{0,1\\}`` holds a control word, which Markdown has no escape for,
+  so it is TeX, not Markdown, and is kept verbatim, whole (no emphasis,
+  escape or attribute list inside it).  ``my\\_var`` or ``\\*`` are escapes.
+* ``HardBreakProcessor`` (185): CommonMark's hard line break, a ``\\`` that
+  is not itself escaped at the end of a line, gives ``<br>``.
+* ``LiteralDelimiterProcessor`` (65, before emphasis at 60): ``_`` or ``*``
+  that cannot be emphasis is escaped, as if the author had written ``\\_``:
+  ``_`` inside a word (``snake_case``, ``__iter__``, CJK counts as word) or
+  after anything but a space, an opening bracket or quote or CJK punctuation
+  (``@_arohan_``, ``}_+``) unless it can close; ``*`` after ``^`` or ``_``
+  (``x^*``) or between two digits (``64*64``).
+* ``PhrasingHtmlProcessor`` (replaces ``html``, 90): inline raw HTML only for
+  phrasing tags (``<b>``, ``<sub>``, ``<span>``…) and comments.  A block tag
+  in mid-sentence (``给每个<h2>标签``), an RCDATA or raw-text one
+  (``<title>``, ``<textarea>``) or an unknown name (``<paper_id>``) is text.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+
+from markdown import Extension, Markdown
+from markdown import util
+from markdown.inlinepatterns import EscapeInlineProcessor, HtmlInlineProcessor, InlineProcessor
+
+from kxsj.mathscan import tex_run_at
+
+# Elements that may sit inside a paragraph; anything else there is text.
+PHRASING_TAGS = frozenset(
+    "a abbr b bdi bdo br cite code data del dfn em font i img ins kbd mark q "
+    "rp rt ruby s samp small span strong sub sup time u var wbr".split()
+)
+_TAG_NAME = re.compile(r"<(?:!--|/?([A-Za-z][A-Za-z0-9]*))")
+
+
+def _escaped(text: str, pos: int) -> bool:
+    n = 0
+    while pos > n and text[pos - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
+
+
+def _literal(char: str) -> str:
+    """What Python-Markdown's escape pattern puts for an escaped ``char``."""
+    return f"{util.STX}{ord(char)}{util.ETX}"
+
+
+class TexRunProcessor(EscapeInlineProcessor):
+    """Backslash escapes, except in TeX left outside formulas (kept verbatim)."""
+
+    def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
+        run = tex_run_at(data, m.start(0))
+        if run is None:
+            return super().handleMatch(m, data)
+        start, end = run
+        # A string is stashed and put back as text: no later pattern sees it.
+        return data[start:end], start, end
+
+
+class HardBreakProcessor(InlineProcessor):
+    """``\\`` at the end of a line (not itself escaped): a ``<br>``."""
+
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(r"\\\n", md)
+
+    def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
+        if _escaped(data, m.start(0)):
+            return None, None, None
+        return etree.Element("br"), m.start(0), m.end(0)
+
+
+# What may come right before a ``_`` that opens emphasis: a space, the start,
+# an opening bracket or quote, CJK punctuation or another delimiter.  Never a
+# word character (CJK included: Python's ``\w``), ``}``, ``)``, ``^``, ``@``…
+_OPEN_AFTER = " \t\n([{\"'“‘（【《「『〈，。、：；！？*~>"
+# What may come right after a ``_`` that closes emphasis.
+_CLOSE_BEFORE = " \t\n)]}\"'”’）】》」』〉，。、：；！？,.;:!?*~<"
+
+
+def _underscore_can_open(data: str, start: int, end: int) -> bool:
+    before = data[start - 1] if start else " "
+    after = data[end] if end < len(data) else " "
+    return before in _OPEN_AFTER and not after.isspace() and after not in "{\\"
+
+
+def _underscore_can_close(data: str, start: int, end: int) -> bool:
+    before = data[start - 1] if start else " "
+    after = data[end] if end < len(data) else " "
+    return not before.isspace() and before != "\\" and after in _CLOSE_BEFORE
+
+
+_DUNDER = re.compile(r"[A-Za-z][A-Za-z0-9]*(_{2,})(?![\w])")
+
+
+class LiteralDelimiterProcessor(InlineProcessor):
+    """Escape the ``_`` and ``*`` runs that must not be emphasis (see the module)."""
+
+    def __init__(self, md: Markdown) -> None:
+        super().__init__(r"_+|\*+", md)
+
+    def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
+        start, end = m.span(0)
+        before = data[start - 1] if start else ""
+        after = data[end] if end < len(data) else ""
+        if m.group(0)[0] == "_":
+            dunder = _DUNDER.match(data, end) if len(m.group(0)) >= 2 else None
+            if dunder and dunder.group(1) == m.group(0):  # ``__iter__``: a name, not bold
+                end = dunder.end()
+                return "".join(_literal(c) if c == "_" else c for c in data[start:end]), start, end
+            literal = not (_underscore_can_open(data, start, end) or _underscore_can_close(data, start, end))
+        else:
+            single = len(m.group(0)) == 1
+            literal = (single and before in ("^", "_")) or (before.isdigit() and after.isdigit())
+        if not literal:
+            return None, None, None
+        return "".join(_literal(c) for c in m.group(0)), start, end
+
+
+class PhrasingHtmlProcessor(HtmlInlineProcessor):
+    """Inline raw HTML for phrasing elements and comments only."""
+
+    def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
+        name = _TAG_NAME.match(m.group(1))
+        if name is None or (name.group(1) and name.group(1).lower() not in PHRASING_TAGS):
+            return None, None, None
+        return super().handleMatch(m, data)
+
+
+class TextInlineExtension(Extension):
+    """Register the processors above over Python-Markdown's."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        patterns = md.inlinePatterns
+        patterns.register(HardBreakProcessor(md), "kxsj-hard-break", 185)
+        patterns.register(TexRunProcessor(patterns["escape"].pattern, md), "escape", 180)
+        patterns.register(PhrasingHtmlProcessor(patterns["html"].pattern, md), "html", 90)
+        patterns.register(LiteralDelimiterProcessor(md), "kxsj-literal-delimiters", 65)
