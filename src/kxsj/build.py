@@ -22,6 +22,7 @@ import jinja2
 
 from kxsj.assets import asset_dirs
 from kxsj.config import Config, load_config, normalise_base_url
+from kxsj.render.settings import use_config
 from kxsj.model import Diagnostic, Post
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
     from kxsj.enrich.links import link_titles
     from kxsj.render.templates import href
 
-    return link_titles(to_html, posts, lambda url: href(config, url))
+    return link_titles(to_html, posts, lambda url: href(config, url), config.original_url)
 
 
 def load_site_posts(
@@ -203,6 +204,7 @@ def _build(
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
+    use_config(config)  # before any renderer is made, here or in a worker
     if options.base_url is not None:
         config.base_url = normalise_base_url(options.base_url)
 

@@ -46,6 +46,12 @@ class Config:
     """How many newest posts the Atom feed holds."""
     original_site: str = ""
     """Name of the site the archive was scraped from, for "full text at …" notes."""
+    original_url: str = ""
+    """Address of that site (``https://kexue.fm``): links to its posts (``…/archives/N``)
+    go to the local page when post N is in the archive."""
+    line_breaks: str = "joined"
+    """How a newline inside a paragraph is shown: ``joined`` (Chinese lines joined,
+    except after 。？！：；), ``space`` (kept, shown as a space) or ``br`` (a line break)."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -147,6 +153,17 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
             config.base_url = ""
         elif not config.base_url.endswith("/"):
             config.base_url += "/"
+    from kxsj.render.settings import LINE_BREAKS
+
+    if config.line_breaks not in LINE_BREAKS:
+        diags.append(Diagnostic(shown, lines.get("line_breaks", 1), "error", f"`line_breaks` must be one of {', '.join(LINE_BREAKS)}, got {config.line_breaks!r}; `{LINE_BREAKS[0]}` used"))
+        config.line_breaks = LINE_BREAKS[0]
+    if config.original_url:
+        from urllib.parse import urlsplit
+
+        if urlsplit(config.original_url).scheme not in ("http", "https") or not urlsplit(config.original_url).netloc:
+            diags.append(Diagnostic(shown, lines.get("original_url", 1), "error", f"`original_url` must be an http(s) address like https://kexue.fm, got {config.original_url!r}"))
+            config.original_url = ""
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"

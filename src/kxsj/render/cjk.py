@@ -24,6 +24,7 @@ from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
 from kxsj.render.math import MATH_CLASS
+from kxsj.render.settings import LINE_BREAKS
 
 # CJK ideographs and the punctuation that goes with them: CJK symbols,
 # fullwidth forms, kana, the curly quotes, ellipsis and dashes.
@@ -38,8 +39,6 @@ _ENDS_CLAUSE = "。？！：；"
 _BROKEN_LINE = re.compile(f"(?<=[{_CJK}])(?<![{_ENDS_CLAUSE}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")
 # A newline with text on both sides (not at the edge of a block).
 _TEXT_LINE_BREAK = re.compile("(?<=[^\\s\\x00])[ \\t]*\\n[ \\t]*(?=[^\\s\\x00])")
-LINE_BREAKS = ("joined", "space", "br")
-"""The values of the ``line_breaks`` setting, the default first."""
 
 _OPAQUE_TAGS = frozenset({"pre", "code", "script", "style", "kbd", "samp"})
 _BARRIER = "\x00"  # stands for anything the join must not see through

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from typing import Optional
 
 import markdown
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
@@ -40,6 +41,7 @@ from pygments.style import Style, StyleMeta
 from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.math import MathExtension
+from kxsj.render.settings import render_settings
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
 
@@ -138,11 +140,12 @@ def _flatten_toc(tokens: list[dict]) -> list[tuple[int, str, str]]:
 class BodyRenderer:
     """Render post bodies (Markdown with TeX) to HTML, reusing one parser.
 
-    ``line_breaks`` is the setting of that name (``kxsj.render.cjk``).
+    ``line_breaks`` is the setting of that name (``kxsj.render.cjk``);
+    by default the process's (``kxsj.render.settings``).
     """
 
-    def __init__(self, line_breaks: str = "joined") -> None:
-        extensions, configs = _extensions(line_breaks)
+    def __init__(self, line_breaks: Optional[str] = None) -> None:
+        extensions, configs = _extensions(line_breaks or render_settings()["line_breaks"])
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )

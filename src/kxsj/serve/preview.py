@@ -25,6 +25,7 @@ import jinja2
 from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
+from kxsj.render.settings import use_config
 from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
@@ -111,6 +112,7 @@ class PreviewSite:
         first = self.config is None
         if first or "config" in kinds:
             self.config, self._config_diags = load_config(self.root)
+            use_config(self.config)
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
             self._to_html = None
         if first or kinds & {"config", "templates"}:
