@@ -184,3 +184,36 @@ def test_footnotes(renderer):
 
 def test_control_characters_are_left_out(renderer):
     assert html_of(renderer, "理论化。\x08当然") == "<p>理论化。当然</p>"
+
+
+# --- the settings in kxsj.yml
+
+
+def test_line_breaks_and_original_url_config(tmp_path):
+    from kxsj.config import load_config
+
+    (tmp_path / "kxsj.yml").write_text("line_breaks: br\noriginal_url: https://kexue.fm\n", encoding="utf-8")
+    config, diags = load_config(tmp_path)
+    assert (config.line_breaks, config.original_url, diags) == ("br", "https://kexue.fm", [])
+    (tmp_path / "kxsj.yml").write_text("title: t\nline_breaks: wrapped\noriginal_url: kexue.fm\n", encoding="utf-8")
+    config, diags = load_config(tmp_path)
+    assert (config.line_breaks, config.original_url) == ("joined", "")
+    assert [(d.line, d.level) for d in diags] == [(2, "error"), (3, "error")]
+    assert "`line_breaks` must be one of joined, space, br" in diags[0].message
+
+
+def test_the_build_renders_with_the_sites_line_breaks(tmp_path):
+    from kxsj.build import BuildOptions, build_site
+
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "a.md").write_text(
+        "---\ntitle: 诗\ndate: 2020-01-01\nslug: poem\n---\n明月几时有\n把酒问青天\n", encoding="utf-8"
+    )
+    pages = {}
+    for mode in ("br", "joined"):
+        (tmp_path / "kxsj.yml").write_text(f"search: false\nline_breaks: {mode}\n", encoding="utf-8")
+        report = build_site(BuildOptions(root=tmp_path, posts_dir=tmp_path / "posts", out_dir=tmp_path / "public"))
+        assert report.ok, [str(d) for d in report.diagnostics]
+        pages[mode] = (tmp_path / "public" / "posts" / "poem" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"明月几时有<br>\s*把酒问青天", pages["br"])
+    assert "明月几时有把酒问青天" in pages["joined"]  # and not the cached HTML of the other mode

@@ -178,7 +178,8 @@ def _stray_tex(body: str, start: int, end: int, dump: bool) -> Iterator[tuple[in
     if "\\" not in gap:
         return
     text, offsets = plain_text(gap) if dump else (gap, range(len(gap)))
-    runs = mathscan.tex_runs(text)
+    # A lone ``\\begin{…}``/``\\end{…}`` has its own warning (``_gap_problems``).
+    runs = [(a, b) for a, b in mathscan.tex_runs(text) if not _ENV.match(text, a)]
     lines: dict[int, list[tuple[int, int]]] = {}
     for a, b in runs:
         lines.setdefault(text.count("\n", 0, a), []).append((a, b))
