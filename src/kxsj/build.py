@@ -98,9 +98,9 @@ class _Progress:
 
 def markdown_renderer() -> Callable[[str], str]:
     """The body renderer's Markdown -> HTML, one instance for the whole build."""
-    from kxsj.render.markdown import BodyRenderer
+    from kxsj.render.markdown import configured_renderer
 
-    renderer = BodyRenderer()
+    renderer = configured_renderer()
     return lambda text: renderer.render(text).html
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Optional
 
 import markdown
 from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
@@ -141,11 +140,11 @@ class BodyRenderer:
     """Render post bodies (Markdown with TeX) to HTML, reusing one parser.
 
     ``line_breaks`` is the setting of that name (``kxsj.render.cjk``);
-    by default the process's (``kxsj.render.settings``).
+    ``configured_renderer`` makes one with the site's settings.
     """
 
-    def __init__(self, line_breaks: Optional[str] = None) -> None:
-        extensions, configs = _extensions(line_breaks or render_settings()["line_breaks"])
+    def __init__(self, line_breaks: str = "joined") -> None:
+        extensions, configs = _extensions(line_breaks)
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )
@@ -161,3 +160,8 @@ class BodyRenderer:
         body = md.convert(text)
         toc = _flatten_toc(getattr(md, "toc_tokens", []))
         return RenderedBody(body, toc)
+
+
+def configured_renderer() -> BodyRenderer:
+    """A ``BodyRenderer`` with the settings the build took from ``kxsj.yml`` (``kxsj.render.settings``)."""
+    return BodyRenderer(**render_settings())

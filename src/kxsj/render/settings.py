@@ -1,9 +1,11 @@
 """The site settings that change what HTML a Markdown body gives, for this process.
 
-The body renderer is made in many places (the build, its worker processes,
-the helper, the dev server), all through ``BodyRenderer()``; the build sets
-these once from the site's ``kxsj.yml`` (``use_config``) before it makes any
-of them, and worker processes forked after that inherit them.  The render
+The build's body renderer is made in several places (the build, its worker
+processes, the helper, the dev server), all through
+``kxsj.render.markdown.configured_renderer``; the build sets these once from
+the site's ``kxsj.yml`` (``use_config``) before it makes any of them, and
+worker processes forked after that inherit them.  ``BodyRenderer()`` made
+directly does not read them.  The render
 cache's key names them (``kxsj.render.cache.renderer_key``), so HTML made
 under other settings is never reused.  Kept free of heavy imports: the
 cache key is computed on builds that render nothing.
