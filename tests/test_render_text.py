@@ -217,3 +217,13 @@ def test_the_build_renders_with_the_sites_line_breaks(tmp_path):
         pages[mode] = (tmp_path / "public" / "posts" / "poem" / "index.html").read_text(encoding="utf-8")
     assert re.search(r"明月几时有<br>\s*把酒问青天", pages["br"])
     assert "明月几时有把酒问青天" in pages["joined"]  # and not the cached HTML of the other mode
+
+
+@pytest.mark.parametrize("text", ["<h2>标签的用法\n\n后文", "<div>没有闭合\n\n*后文*", "<table>x\n\n后文"])
+def test_unclosed_block_tag_at_a_line_start_is_text(renderer, text):
+    html = html_of(renderer, text)
+    assert html.startswith("<p>&lt;") and "后文" in html.split("</p>", 1)[1]
+
+
+def test_html_blocks_with_optional_end_tags_stay_html(renderer):
+    assert "<ul>\n<li>one\n<li>two\n</ul>" in html_of(renderer, "<ul>\n<li>one\n<li>two\n</ul>\n\nz")

@@ -10,11 +10,13 @@
   heading only when a space (or the end of the line) follows, as in
   CommonMark; ``#训练`` is a hashtag, not a heading.
 * ``RawTextTagPreprocessor`` (21, before raw HTML blocks at 20): a line that
-  starts with an element whose content the browser reads as raw text
-  (``<title>``, ``<textarea>``, ``<xmp>``, ``<plaintext>``, ``<iframe>``,
-  ``<noscript>``, ``<script>``, ``<style>``…) is raw HTML only when that
-  element is closed later in the text; otherwise it is text, and does not
-  swallow the rest of the page.
+  starts with a block-level element (``<h2>``, ``<div>``…) or one whose
+  content the browser reads as raw text (``<title>``, ``<textarea>``,
+  ``<xmp>``, ``<plaintext>``, ``<iframe>``, ``<script>``, ``<style>``…) is
+  raw HTML only when that element is closed later in the text; otherwise it
+  is text, and neither swallows the rest of the post as raw HTML nor leaves
+  the page's HTML unbalanced.  Elements whose end tag HTML lets one omit
+  (``<p>``, ``<li>``, ``<td>``…) and ``<hr>`` are left as they are.
 * ``ControlCharPreprocessor`` (29, after Python-Markdown's whitespace
   normalisation): control characters other than tab, newline and form feed
   (a stray ``\\x08`` in a crawled post) and Unicode noncharacters are left
@@ -50,20 +52,31 @@ class SpacedHashHeaderProcessor(HashHeaderProcessor):
 # Elements whose content an HTML parser does not read as markup: an unclosed
 # one hides everything after it.
 RAW_TEXT_TAGS = ("title", "textarea", "xmp", "plaintext", "iframe", "noscript", "noembed", "noframes", "script", "style")
-_RAW_START = re.compile(r"^( {0,3})<(" + "|".join(RAW_TEXT_TAGS) + r")(?=[\s/>])", re.I)
+# Elements that need no end tag (or have none).
+_OPTIONAL_END = frozenset("p li dt dd tr td th thead tbody tfoot option colgroup hr".split())
 
 
 class RawTextTagPreprocessor(Preprocessor):
-    """Write ``&lt;`` for a line-start raw-text element that is never closed."""
+    """Write ``&lt;`` for a line-start block or raw-text element that is never closed."""
+
+    _cached: tuple[frozenset, re.Pattern] = (frozenset(), re.compile("(?!)"))
+
+    def _start_re(self) -> re.Pattern:
+        names = frozenset({*self.md.block_level_elements, *RAW_TEXT_TAGS} - _OPTIONAL_END)
+        if names != self._cached[0]:  # the block-level list may grow as extensions load
+            alternatives = "|".join(map(re.escape, sorted(names, key=lambda n: (-len(n), n))))
+            self._cached = (names, re.compile(r"^( {0,3})<(" + alternatives + r")(?=[\s/>])", re.I))
+        return self._cached[1]
 
     def run(self, lines: list[str]) -> list[str]:
         if not any("<" in line for line in lines):
             return lines
+        start_re = self._start_re()
         text = "\n".join(lines).lower()
         out, offset = [], 0
         for line in lines:
             length = len(line) + 1
-            m = _RAW_START.match(line)
+            m = start_re.match(line)
             if m:
                 name = m.group(2).lower()
                 closed = name != "plaintext" and f"</{name}" in text[offset:]
