@@ -173,7 +173,7 @@ def test_tex_outside_formulas_is_reported_once_per_line(tmp_path):
     (tmp_path / "posts" / "t.md").write_text(
         "---\ntitle: t\ndate: 2020-01-01\n---\n"
         "从而\\boldsymbol{M}_t\\boldsymbol{V}_{t-1}和t\\in\\{0,1\\}可以写成\n"
-        "公式$\\alpha$与代码`\\alpha`和my\\_var都不算\n"
+        "公式$\\alpha$与代码`\\alpha`和my\\_var都不算，MathJax排版的\\eqref{eq:1}与(\\ref{x})也不算\n"
         "```\n\\beta\n```\n"
         "其中\\boldsymbol{O}_+ 是正部\n",
         encoding="utf-8",

@@ -42,6 +42,8 @@ _FROM_ENTITY = {e: ch for ch, e in _ENTITIES.items()}
 _ENV = re.compile(r"\\(begin|end)\{([^{}\n]*)\}")
 _BRACE = re.compile(r"\\[\\{}]|[{}]")
 """A brace, or an escaped brace or backslash (``\\{``, ``\\}``, ``\\\\``), which pairs with nothing."""
+_REF = re.compile(r"\\(?:eq)?ref\{[^{}\n]*\}")
+_CONTROL_WORD = re.compile(r"\\[A-Za-z]")
 _LEFT_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])")
 EXCERPT = 40
 
@@ -178,8 +180,12 @@ def _stray_tex(body: str, start: int, end: int, dump: bool) -> Iterator[tuple[in
     if "\\" not in gap:
         return
     text, offsets = plain_text(gap) if dump else (gap, range(len(gap)))
-    # A lone ``\\begin{…}``/``\\end{…}`` has its own warning (``_gap_problems``).
-    runs = [(a, b) for a, b in mathscan.tex_runs(text) if not _ENV.match(text, a)]
+    # A lone ``\\begin{…}``/``\\end{…}`` has its own warning (``_gap_problems``);
+    # ``\\eqref{…}``/``\\ref{…}`` in prose is typeset by MathJax as written.
+    runs = [
+        (a, b) for a, b in mathscan.tex_runs(text)
+        if not _ENV.match(text, a) and _CONTROL_WORD.search(_REF.sub("", text[a:b]))
+    ]
     lines: dict[int, list[tuple[int, int]]] = {}
     for a, b in runs:
         lines.setdefault(text.count("\n", 0, a), []).append((a, b))
