@@ -227,3 +227,18 @@ def test_unclosed_block_tag_at_a_line_start_is_text(renderer, text):
 
 def test_html_blocks_with_optional_end_tags_stay_html(renderer):
     assert "<ul>\n<li>one\n<li>two\n</ul>" in html_of(renderer, "<ul>\n<li>one\n<li>two\n</ul>\n\nz")
+
+
+@pytest.mark.parametrize(
+    "text, html",
+    [
+        ("H<sub>2</sub>O", "<p>H<sub>2</sub>O</p>"),
+        ("只有开头<sub>没有结尾", "<p>只有开头&lt;sub&gt;没有结尾</p>"),
+        ("只有结尾</b>", "<p>只有结尾&lt;/b&gt;</p>"),
+        ("<sub><sub>x</sub>", "<p>&lt;sub&gt;<sub>x</sub></p>"),
+        ("换行<br>与<img src=\"/a.png\" alt=\"图\">", "<p>换行<br>与<img src=\"/a.png\" alt=\"图\"></p>"),
+        ("<span/>自闭合", "<p>&lt;span/&gt;自闭合</p>"),
+    ],
+)
+def test_inline_html_only_when_balanced(renderer, text, html):
+    assert html_of(renderer, text) == html

@@ -15,7 +15,8 @@ use (``**bold**``, ``_em_`` between spaces or punctuation, ``\\*``, inline
   so it is TeX, not Markdown, and is kept verbatim, whole (no emphasis,
   escape or attribute list inside it).  ``my\\_var`` or ``\\*`` are escapes.
 * ``HardBreakProcessor`` (185): CommonMark's hard line break, a ``\\`` that
-  is not itself escaped at the end of a line, gives ``<br>``.
+  is not itself escaped at the end of a line, gives ``<br>`` (not when it
+  ends a TeX run, which is shown as written).
 * ``LiteralDelimiterProcessor`` (65, before emphasis at 60): ``_`` or ``*``
   that cannot be emphasis is escaped, as if the author had written ``\\_``:
   ``_`` inside a word (``snake_case``, ``__iter__``, CJK counts as word) or
@@ -23,9 +24,11 @@ use (``**bold**``, ``_em_`` between spaces or punctuation, ``\\*``, inline
   (``@_arohan_``, ``}_+``) unless it can close; ``*`` after ``^`` or ``_``
   (``x^*``) or between two digits (``64*64``).
 * ``PhrasingHtmlProcessor`` (replaces ``html``, 90): inline raw HTML only for
-  phrasing tags (``<b>``, ``<sub>``, ``<span>``…) and comments.  A block tag
-  in mid-sentence (``给每个<h2>标签``), an RCDATA or raw-text one
-  (``<title>``, ``<textarea>``) or an unknown name (``<paper_id>``) is text.
+  phrasing tags (``<b>``, ``<sub>``, ``<span>``…) and comments, and only
+  balanced: a start tag whose end tag does not follow in the same text, or
+  an end tag that closes no open one, is text.  A block tag in mid-sentence
+  (``给每个<h2>标签``), an RCDATA or raw-text one (``<title>``,
+  ``<textarea>``) or an unknown name (``<paper_id>``) is text.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ PHRASING_TAGS = frozenset(
     "a abbr b bdi bdo br cite code data del dfn em font i img ins kbd mark q "
     "rp rt ruby s samp small span strong sub sup time u var wbr".split()
 )
-_TAG_NAME = re.compile(r"<(?:!--|/?([A-Za-z][A-Za-z0-9]*))")
+VOID_TAGS = frozenset({"br", "img", "wbr"})
+_TAG_NAME = re.compile(r"<(?:!--|(/?)([A-Za-z][A-Za-z0-9]*))")
 
 
 def _escaped(text: str, pos: int) -> bool:
@@ -78,8 +82,8 @@ class HardBreakProcessor(InlineProcessor):
         super().__init__(r"\\\n", md)
 
     def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
-        if _escaped(data, m.start(0)):
-            return None, None, None
+        if _escaped(data, m.start(0)) or tex_run_at(data, m.start(0)) is not None:
+            return None, None, None  # ``\\`` is a backslash; ``\alpha\`` is TeX, shown as written
         return etree.Element("br"), m.start(0), m.end(0)
 
 
@@ -131,21 +135,65 @@ class LiteralDelimiterProcessor(InlineProcessor):
 
 
 class PhrasingHtmlProcessor(HtmlInlineProcessor):
-    """Inline raw HTML for phrasing elements and comments only."""
+    """Inline raw HTML for phrasing elements and comments only, balanced."""
+
+    def __init__(self, pattern: str, md: Markdown) -> None:
+        super().__init__(pattern, md)
+        self.open: list[str] = []  # accepted start tags not yet closed, in this document
 
     def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
-        name = _TAG_NAME.match(m.group(1))
-        if name is None or (name.group(1) and name.group(1).lower() not in PHRASING_TAGS):
+        if not self._accept(m.group(1), data, m.end(0)):
             return None, None, None
         return super().handleMatch(m, data)
+
+    def _accept(self, tag: str, data: str, end: int) -> bool:
+        found = _TAG_NAME.match(tag)
+        if found is None:  # a processing instruction or CDATA: bogus comments in HTML
+            return False
+        closing, name = found.group(1), (found.group(2) or "").lower()
+        if not name:  # a comment
+            return True
+        if name not in PHRASING_TAGS:
+            return False
+        if name in VOID_TAGS:
+            return not closing
+        if closing:
+            if not self.open or self.open[-1] != name:
+                return False
+            self.open.pop()
+            return True
+        if tag.endswith("/>") or not _closed_later(data, end, name):
+            return False
+        self.open.append(name)
+        return True
+
+
+def _closed_later(data: str, end: int, name: str) -> bool:
+    """Whether an end tag ``</name>`` closes the element started just before ``end``, nesting counted."""
+    depth = 1
+    for tag in re.finditer(rf"<(/?){name}(?=[\s/>])", data[end:], re.I):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return True
+    return False
 
 
 class TextInlineExtension(Extension):
     """Register the processors above over Python-Markdown's."""
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.html: PhrasingHtmlProcessor | None = None
+
+    def reset(self) -> None:
+        if self.html is not None:
+            self.html.open.clear()
+
     def extendMarkdown(self, md: Markdown) -> None:
+        md.registerExtension(self)
         patterns = md.inlinePatterns
+        self.html = PhrasingHtmlProcessor(patterns["html"].pattern, md)
         patterns.register(HardBreakProcessor(md), "kxsj-hard-break", 185)
         patterns.register(TexRunProcessor(patterns["escape"].pattern, md), "escape", 180)
-        patterns.register(PhrasingHtmlProcessor(patterns["html"].pattern, md), "html", 90)
+        patterns.register(self.html, "html", 90)
         patterns.register(LiteralDelimiterProcessor(md), "kxsj-literal-delimiters", 65)
