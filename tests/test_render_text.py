@@ -242,3 +242,9 @@ def test_html_blocks_with_optional_end_tags_stay_html(renderer):
 )
 def test_inline_html_only_when_balanced(renderer, text, html):
     assert html_of(renderer, text) == html
+
+
+def test_links_with_backslashes_stay_links(renderer):
+    assert '<a href="C:\\path\\file">x</a>' in html_of(renderer, "[x](C:\\path\\file)")
+    assert '<a href="http://x.com/a\\b">' in html_of(renderer, "见<http://x.com/a\\b>")
+    assert '<a href="/u">\\alpha链接</a>' in html_of(renderer, "[\\alpha链接](/u)")

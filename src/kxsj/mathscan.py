@@ -191,18 +191,19 @@ def unclosed_env_openers(text: str) -> list[tuple[int, str]]:
 # ``\{`` loses the backslash and its ``{…}`` feeds attr_list.  One rule, shared
 # by the renderer (which shows such a run verbatim) and the lint (which asks
 # the author to wrap it in ``$…$``): a *TeX run* is a maximal run of printable
-# ASCII without spaces (and without ``[``/``]``, which Markdown links need,
-# and without leading or trailing ``*``/``_``, which may close emphasis
-# around it) holding a control word, a backslash that is not itself escaped
-# followed by a letter.  Markdown has no escape ``\`` + letter, so a run with
-# one is not Markdown that an author escaped; a dump's literal Markdown
-# always doubles its backslashes (``kxsj.render.md_literal``), so it has none.
+# ASCII without spaces (and without ``[]()<>``, which Markdown links and
+# autolinks need, and without leading or trailing ``*``/``_``, which may
+# close emphasis around it) holding a control word, a backslash that is not
+# itself escaped followed by a letter, and no ``://`` (an address).
+# Markdown has no escape ``\`` + letter, so a run with one is not Markdown
+# that an author escaped; a dump's literal Markdown always doubles its
+# backslashes (``kxsj.render.md_literal``), so it has none.
 
 _RUN_EDGE = "*_"
 
 
 def _run_char(ch: str) -> bool:
-    return "!" <= ch <= "~" and ch not in "[]"
+    return "!" <= ch <= "~" and ch not in "[]()<>"
 
 
 def _has_control_word(text: str, start: int, end: int) -> bool:
@@ -229,6 +230,8 @@ def tex_run_at(text: str, pos: int) -> tuple[int, int] | None:
     while end > start and text[end - 1] in _RUN_EDGE:
         end -= 1
     if not start <= pos < end or not _has_control_word(text, start, end):
+        return None
+    if text.find("://", start, end) >= 0:  # an address (``<http://x/a\b>``), not TeX
         return None
     return start, end
 
