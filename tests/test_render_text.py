@@ -248,3 +248,16 @@ def test_links_with_backslashes_stay_links(renderer):
     assert '<a href="C:\\path\\file">x</a>' in html_of(renderer, "[x](C:\\path\\file)")
     assert '<a href="http://x.com/a\\b">' in html_of(renderer, "见<http://x.com/a\\b>")
     assert '<a href="/u">\\alpha链接</a>' in html_of(renderer, "[\\alpha链接](/u)")
+
+
+@pytest.mark.parametrize(
+    "text, html",
+    [
+        ("<sub>_x</sub>_", "<p><sub>_x</sub>_</p>"),
+        ("*a <b>b* c</b>", "<p>*a <b>b* c</b></p>"),
+        ("**注意<sub>2</sub>要点**", "<p><strong>注意<sub>2</sub>要点</strong></p>"),
+        ("<b>*a* b</b>", "<p><b><em>a</em> b</b></p>"),
+    ],
+)
+def test_emphasis_never_crosses_an_inline_tag(renderer, text, html):
+    assert html_of(renderer, text) == html

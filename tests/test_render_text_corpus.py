@@ -144,11 +144,10 @@ _TOKENS = [
     "明月", "几时有", "。", "，", "：", " ", "\n", "\n\n", "\\boldsymbol{M}", "\\in", "\\{", "\\}", "{t-1}",
     "_", "__", "*", "**", "^*", "_t", "64", "x", "@", "iter", "\\", "\\*", "\\_", "<title>", "<h2>",
     "<textarea>", "# ", "#训练", "{: .c}", "\\\\", "(", ")", "&", ";",
-    "<b>", "<div>", "$", "[", "](/u)", "- ", "> ", "1. ",
+    "<b>", "</b>", "<i>", "</i>", "<sub>", "</sub>", "<div>", "$", "[", "](/u)", "- ", "> ", "1. ",
 ]
-"""Tokens of the texts tried: TeX, delimiters, tag-like text.  No closing tag: an HTML block the author
-closed (``<h2>…</h2>`` on its own line) is passed through as written, whatever it holds, and emphasis
-may still cross an inline tag the author closed (``<sub>_x</sub>_``)."""
+"""Tokens of the texts tried: TeX, delimiters, tag-like text.  No closing block tag: an HTML block the
+author closed (``<h2>…</h2>`` on its own line) is passed through as written, whatever it holds."""
 _RENDERER: list[BodyRenderer] = []
 
 

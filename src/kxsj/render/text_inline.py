@@ -120,6 +120,8 @@ class LiteralDelimiterProcessor(InlineProcessor):
         start, end = m.span(0)
         before = data[start - 1] if start else ""
         after = data[end] if end < len(data) else ""
+        if self._alone_between_tags(data, start, end, m.group(0)[0]):
+            return "".join(_literal(c) for c in m.group(0)), start, end
         if m.group(0)[0] == "_":
             dunder = _DUNDER.match(data, end) if len(m.group(0)) >= 2 else None
             if dunder and dunder.group(1) == m.group(0):  # ``__iter__``: a name, not bold
@@ -132,6 +134,57 @@ class LiteralDelimiterProcessor(InlineProcessor):
         if not literal:
             return None, None, None
         return "".join(_literal(c) for c in m.group(0)), start, end
+
+
+    def _alone_between_tags(self, data: str, start: int, end: int, char: str) -> bool:
+        """Whether no other run of ``char`` is inside the same inline HTML element as this one.
+
+        Emphasis must not cross an inline tag (``<sub>_x</sub>_`` would nest
+        ``<em>`` across ``</sub>``): a run with no partner in its own element
+        (or outside all of them) is a plain character.  A whole element
+        inside the emphasis (``**注意<sub>2</sub>要点**``) is no obstacle.
+        """
+        if util.INLINE_PLACEHOLDER_PREFIX not in data:
+            return False
+        stack: list[tuple[str, int]] = []  # open tags: (name, where)
+        pieces: list[tuple[int, int, tuple]] = []  # text between tags and the element it is in
+        pos = 0
+        for m in util.INLINE_PLACEHOLDER_RE.finditer(data):
+            tag = self._tag(m.group(1))
+            if tag is None:
+                continue
+            pieces.append((pos, m.start(), tuple(stack)))
+            closing, name = tag
+            if not closing:
+                stack.append((name, m.start()))
+            elif stack and stack[-1][0] == name:
+                stack.pop()
+            pos = m.end()
+        if not pieces:
+            return False
+        pieces.append((pos, len(data), tuple(stack)))
+        mine = next(inside for a, b, inside in pieces if a <= start < b)
+        runs = sum(len(re.findall(re.escape(char) + "+", data[a:b])) for a, b, inside in pieces if inside == mine)
+        return runs == 1
+
+    def _tag(self, ident: str) -> tuple[str, str] | None:
+        """``(closing, name)`` when the inline placeholder ``ident`` stands for raw HTML that is one start or end tag."""
+        inline = self.md.treeprocessors["inline"] if "inline" in self.md.treeprocessors else None
+        node = getattr(inline, "stashed_nodes", {}).get(ident)
+        stashed = _STASHED.fullmatch(node) if isinstance(node, str) else None
+        blocks = self.md.htmlStash.rawHtmlBlocks
+        if stashed is None or int(stashed.group(1)) >= len(blocks):
+            return None
+        raw = blocks[int(stashed.group(1))]
+        tag = _ONE_TAG.fullmatch(raw) if isinstance(raw, str) else None
+        if tag is None or tag.group(2).lower() in VOID_TAGS:
+            return None
+        return tag.group(1), tag.group(2).lower()
+
+
+# Raw HTML's placeholder, and raw HTML that is one start or end tag.
+_STASHED = re.compile(re.escape(util.HTML_PLACEHOLDER).replace("%s", r"(\d+)"))
+_ONE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?>")
 
 
 class PhrasingHtmlProcessor(HtmlInlineProcessor):
@@ -169,13 +222,30 @@ class PhrasingHtmlProcessor(HtmlInlineProcessor):
 
 
 def _closed_later(data: str, end: int, name: str) -> bool:
-    """Whether an end tag ``</name>`` closes the element started just before ``end``, nesting counted."""
-    depth = 1
-    for tag in re.finditer(rf"<(/?){name}(?=[\s/>])", data[end:], re.I):
-        depth += -1 if tag.group(1) else 1
-        if depth == 0:
+    """Whether ``</name>`` closes the element started just before ``end`` without misnesting.
+
+    The inline tags after it are followed with a stack: an end tag of an
+    element opened in between closes that one; an end tag of something else
+    (``<sub><i></sub></i>``, seen from ``<i>``) means this element would be
+    misnested, so it is not one.
+    """
+    stack: list[str] = []
+    for tag in _ANY_TAG.finditer(data, end):
+        other = tag.group(2).lower()
+        if other not in PHRASING_TAGS or other in VOID_TAGS:
+            continue
+        if not tag.group(1):
+            stack.append(other)
+        elif stack and stack[-1] == other:
+            stack.pop()
+        elif other == name and other not in stack:
             return True
+        else:
+            return False
     return False
+
+
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?=[\s/>])")
 
 
 class TextInlineExtension(Extension):
