@@ -257,6 +257,7 @@ def test_links_with_backslashes_stay_links(renderer):
         ("*a <b>b* c</b>", "<p>*a <b>b* c</b></p>"),
         ("**注意<sub>2</sub>要点**", "<p><strong>注意<sub>2</sub>要点</strong></p>"),
         ("<b>*a* b</b>", "<p><b><em>a</em> b</b></p>"),
+        ("<b>*a</b>和<b>b*</b>", "<p><b>*a</b>和<b>b*</b></p>"),
     ],
 )
 def test_emphasis_never_crosses_an_inline_tag(renderer, text, html):

@@ -41,6 +41,7 @@ from markdown import util
 from markdown.inlinepatterns import EscapeInlineProcessor, HtmlInlineProcessor, InlineProcessor
 
 from kxsj.mathscan import tex_run_at
+from kxsj.render.text_blocks import RAW_TEXT_TAGS
 
 # Elements that may sit inside a paragraph; anything else there is text.
 PHRASING_TAGS = frozenset(
@@ -146,40 +147,22 @@ class LiteralDelimiterProcessor(InlineProcessor):
         """
         if util.INLINE_PLACEHOLDER_PREFIX not in data:
             return False
-        stack: list[tuple[str, int]] = []  # open tags: (name, where)
-        pieces: list[tuple[int, int, tuple]] = []  # text between tags and the element it is in
+        stack: list[tuple[str, int]] = []  # the open elements: (name, where)
+        pieces: list[tuple[int, int, tuple]] = []  # text between tags and the elements it is in
         pos = 0
-        for m in util.INLINE_PLACEHOLDER_RE.finditer(data):
-            tag = self._tag(m.group(1))
-            if tag is None:
-                continue
-            pieces.append((pos, m.start(), tuple(stack)))
-            closing, name = tag
+        for at, after, closing, name in _inline_tags(self.md, data, 0, len(data), raw=False):
+            pieces.append((pos, at, tuple(stack)))
             if not closing:
-                stack.append((name, m.start()))
+                stack.append((name, at))
             elif stack and stack[-1][0] == name:
                 stack.pop()
-            pos = m.end()
+            pos = after
         if not pieces:
             return False
         pieces.append((pos, len(data), tuple(stack)))
         mine = next(inside for a, b, inside in pieces if a <= start < b)
         runs = sum(len(re.findall(re.escape(char) + "+", data[a:b])) for a, b, inside in pieces if inside == mine)
         return runs == 1
-
-    def _tag(self, ident: str) -> tuple[str, str] | None:
-        """``(closing, name)`` when the inline placeholder ``ident`` stands for raw HTML that is one start or end tag."""
-        inline = self.md.treeprocessors["inline"] if "inline" in self.md.treeprocessors else None
-        node = getattr(inline, "stashed_nodes", {}).get(ident)
-        stashed = _STASHED.fullmatch(node) if isinstance(node, str) else None
-        blocks = self.md.htmlStash.rawHtmlBlocks
-        if stashed is None or int(stashed.group(1)) >= len(blocks):
-            return None
-        raw = blocks[int(stashed.group(1))]
-        tag = _ONE_TAG.fullmatch(raw) if isinstance(raw, str) else None
-        if tag is None or tag.group(2).lower() in VOID_TAGS:
-            return None
-        return tag.group(1), tag.group(2).lower()
 
 
 # Raw HTML's placeholder, and raw HTML that is one start or end tag.
@@ -190,38 +173,86 @@ _ONE_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?>")
 class PhrasingHtmlProcessor(HtmlInlineProcessor):
     """Inline raw HTML for phrasing elements and comments only, balanced."""
 
-    def __init__(self, pattern: str, md: Markdown) -> None:
-        super().__init__(pattern, md)
-        self.open: list[str] = []  # accepted start tags not yet closed, in this document
-
     def handleMatch(self, m: re.Match, data: str):  # type: ignore[override]
-        if not self._accept(m.group(1), data, m.end(0)):
+        if not self._accept(m.group(1), data, m.start(0), m.end(0)):
             return None, None, None
         return super().handleMatch(m, data)
 
-    def _accept(self, tag: str, data: str, end: int) -> bool:
+    def _accept(self, tag: str, data: str, start: int, end: int) -> bool:
         found = _TAG_NAME.match(tag)
         if found is None:  # a processing instruction or CDATA: bogus comments in HTML
             return False
         closing, name = found.group(1), (found.group(2) or "").lower()
         if not name:  # a comment
             return True
-        if name not in PHRASING_TAGS:
+        if name not in PHRASING_TAGS and not self._in_flow(name):
             return False
         if name in VOID_TAGS:
             return not closing
-        if closing:
-            if not self.open or self.open[-1] != name:
-                return False
-            self.open.pop()
-            return True
-        if tag.endswith("/>") or not _closed_later(data, end, name):
-            return False
-        self.open.append(name)
-        return True
+        if closing:  # it closes the innermost element opened before it
+            return _open_before(self.md, data, start)[-1:] == [name]
+        return not tag.endswith("/>") and _closed_later(self.md, data, end, name)
 
 
-def _closed_later(data: str, end: int, name: str) -> bool:
+    def _in_flow(self, name: str) -> bool:
+        """Whether a block element ``name`` may open here: directly inside an HTML
+        element the author wrote (``md_in_html``'s span mode on older Python-Markdown
+        gives ``<figure markdown="span"><figcaption>`` to this stage), never in
+        Markdown's own paragraphs, headings, list items or table cells."""
+        inline = self.md.treeprocessors["inline"] if "inline" in self.md.treeprocessors else None
+        ancestors = getattr(inline, "ancestors", None) or [""]
+        return (
+            name not in RAW_TEXT_TAGS
+            and self.md.is_block_level(name)
+            and self.md.is_block_level(ancestors[-1])
+            and ancestors[-1] not in _MARKDOWN_BLOCKS
+        )
+
+
+_MARKDOWN_BLOCKS = frozenset("p h1 h2 h3 h4 h5 h6 li td th dt dd pre blockquote".split())
+
+
+def stashed_tag(md: Markdown, ident: str) -> tuple[str, str] | None:
+    """``(closing, name)`` when the inline placeholder ``ident`` stands for raw HTML that is one tag."""
+    inline = md.treeprocessors["inline"] if "inline" in md.treeprocessors else None
+    node = getattr(inline, "stashed_nodes", {}).get(ident)
+    stashed = _STASHED.fullmatch(node) if isinstance(node, str) else None
+    blocks = md.htmlStash.rawHtmlBlocks
+    if stashed is None or int(stashed.group(1)) >= len(blocks):
+        return None
+    raw = blocks[int(stashed.group(1))]
+    tag = _ONE_TAG.fullmatch(raw) if isinstance(raw, str) else None
+    return (tag.group(1), tag.group(2).lower()) if tag else None
+
+
+def _inline_tags(md: Markdown, data: str, start: int, end: int, raw: bool):
+    """``(start, end, closing, name)`` of the tags of HTML elements (not void) in ``data[start:end]``.
+
+    Tags already taken as HTML are placeholders by now (the inline stage
+    may try a text again after a match); with ``raw``, tag-like text counts
+    too (tags not decided yet).
+    """
+    for m in _TAG_OR_PLACEHOLDER.finditer(data, start, end):
+        if m.group(3) is not None:
+            tag = stashed_tag(md, m.group(3))
+        else:
+            tag = (m.group(1), m.group(2).lower()) if raw else None
+        if tag is not None and tag[1] not in VOID_TAGS and (tag[1] in PHRASING_TAGS or md.is_block_level(tag[1])):
+            yield m.start(), m.end(), tag[0], tag[1]
+
+
+def _open_before(md: Markdown, data: str, start: int) -> list[str]:
+    """The elements taken as HTML before ``start`` and still open there, innermost last."""
+    stack: list[str] = []
+    for _at, _after, closing, name in _inline_tags(md, data, 0, start, raw=False):
+        if not closing:
+            stack.append(name)
+        elif stack and stack[-1] == name:
+            stack.pop()
+    return stack
+
+
+def _closed_later(md: Markdown, data: str, end: int, name: str) -> bool:
     """Whether ``</name>`` closes the element started just before ``end`` without misnesting.
 
     The inline tags after it are followed with a stack: an end tag of an
@@ -230,11 +261,8 @@ def _closed_later(data: str, end: int, name: str) -> bool:
     misnested, so it is not one.
     """
     stack: list[str] = []
-    for tag in _ANY_TAG.finditer(data, end):
-        other = tag.group(2).lower()
-        if other not in PHRASING_TAGS or other in VOID_TAGS:
-            continue
-        if not tag.group(1):
+    for _at, _after, closing, other in _inline_tags(md, data, end, len(data), raw=True):
+        if not closing:
             stack.append(other)
         elif stack and stack[-1] == other:
             stack.pop()
@@ -245,25 +273,17 @@ def _closed_later(data: str, end: int, name: str) -> bool:
     return False
 
 
-_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)(?=[\s/>])")
+_TAG_OR_PLACEHOLDER = re.compile(
+    r"<(/?)([A-Za-z][A-Za-z0-9]*)(?=[\s/>])|" + re.escape(util.INLINE_PLACEHOLDER_PREFIX) + r"([0-9]+)" + re.escape(util.ETX)
+)
 
 
 class TextInlineExtension(Extension):
     """Register the processors above over Python-Markdown's."""
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.html: PhrasingHtmlProcessor | None = None
-
-    def reset(self) -> None:
-        if self.html is not None:
-            self.html.open.clear()
-
     def extendMarkdown(self, md: Markdown) -> None:
-        md.registerExtension(self)
         patterns = md.inlinePatterns
-        self.html = PhrasingHtmlProcessor(patterns["html"].pattern, md)
         patterns.register(HardBreakProcessor(md), "kxsj-hard-break", 185)
         patterns.register(TexRunProcessor(patterns["escape"].pattern, md), "escape", 180)
-        patterns.register(self.html, "html", 90)
+        patterns.register(PhrasingHtmlProcessor(patterns["html"].pattern, md), "html", 90)
         patterns.register(LiteralDelimiterProcessor(md), "kxsj-literal-delimiters", 65)
