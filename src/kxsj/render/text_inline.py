@@ -28,7 +28,8 @@ use (``**bold**``, ``_em_`` between spaces or punctuation, ``\\*``, inline
   balanced: a start tag whose end tag does not follow in the same text, or
   an end tag that closes no open one, is text.  A block tag in mid-sentence
   (``给每个<h2>标签``), an RCDATA or raw-text one (``<title>``,
-  ``<textarea>``) or an unknown name (``<paper_id>``) is text.
+  ``<textarea>``) or an unknown name (``<paper_id>``) is text.  Emphasis
+  never crosses an inline tag (``LiteralDelimiterProcessor``).
 """
 
 from __future__ import annotations
