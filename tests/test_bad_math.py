@@ -111,11 +111,16 @@ def test_lint_names_the_file_line_of_every_broken_formula(site, monkeypatch):
 
 
 def test_lint_is_quiet_on_the_bundled_archive_and_the_corpus(shared_dir):
+    """Quiet but for the TeX the crawl left outside formulas (in a few corpus posts)."""
     bundled = load_posts(REPO / "posts", root=REPO).posts
     corpus = load_posts(shared_dir / "corpus/md", root=shared_dir).posts
     dumps = load_posts(shared_dir / "corpus/dumps", root=shared_dir).posts
     assert len(bundled) == 36 and len(corpus) == 130 and len(dumps) >= 100
-    assert [str(d) for d in lint_posts(bundled + corpus + dumps)] == []
+    assert [str(d) for d in lint_posts(bundled)] == []
+    found = [str(d) for d in lint_posts(corpus + dumps)]
+    stray = [d for d in found if "TeX outside a formula" in d]
+    assert [d for d in found if d not in stray] == []
+    assert stray and len({d.split(":")[0] for d in stray}) < 20
 
 
 @pytest.mark.parametrize("text", ["a $ b \\$ c \\\\ d", "<script>&amp;[x]~~~ *_{}#+-.!|`", "\\begin{equation} $$"])
@@ -161,3 +166,21 @@ def test_page_shows_a_broken_formula_as_written_not_only_the_error(site, run_kxs
     text = page.inner_text("article")
     assert "未闭合的美元 $y 在这里。" in text
     assert "x^{2" in text and "没有结束" in text
+
+
+def test_tex_outside_formulas_is_reported_once_per_line(tmp_path):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "t.md").write_text(
+        "---\ntitle: t\ndate: 2020-01-01\n---\n"
+        "从而\\boldsymbol{M}_t\\boldsymbol{V}_{t-1}和t\\in\\{0,1\\}可以写成\n"
+        "公式$\\alpha$与代码`\\alpha`和my\\_var都不算，MathJax排版的\\eqref{eq:1}与(\\ref{x})也不算\n"
+        "```\n\\beta\n```\n"
+        "其中\\boldsymbol{O}_+ 是正部\n",
+        encoding="utf-8",
+    )
+    found = [str(d).split("posts/", 1)[1] for d in lint_posts(load_posts(tmp_path / "posts", root=tmp_path).posts)]
+    assert ["posts/" + d for d in found] == [
+        "posts/t.md:5: warning: TeX outside a formula, `\\boldsymbol{M}_t\\boldsymbol{V}_{t-1}` (and 1 more on this line), "
+        "is shown as plain text, not typeset; wrap it in $…$",
+        "posts/t.md:10: warning: TeX outside a formula, `\\boldsymbol{O}_+`, is shown as plain text, not typeset; wrap it in $…$",
+    ]

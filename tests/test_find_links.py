@@ -126,3 +126,30 @@ def test_post_page_shows_series_neighbours_related_and_reading_time(bundled):
     related = re.search(r'<section class="related".*?</section>', ddpm6, re.S).group(0)
     assert 1 <= related.count("<li>") <= 5
     assert re.search(r'<p class="reading-info" data-pagefind-ignore>本页摘录 [\d,]+ 字，阅读约 \d+ 分钟</p>', ddpm6)
+
+
+def test_links_to_the_original_sites_posts_go_to_the_local_page():
+    here = post("/archives/8265/", "博采众长")
+    here.original_id = 8265
+    linker = TitleLinker([here], lambda url: "/repo" + url, "https://kexue.fm/")
+    html = linker.link(markdown_renderer()(
+        "见[《博采众长》](https://kexue.fm/archives/8265)、[旧址](http://www.kexue.fm/archives/8265/#comments)、"
+        "[不在此](https://kexue.fm/archives/1)、[别站](https://spaces.ac.cn.example/archives/8265)"
+    ))
+    assert '<a href="/repo/archives/8265/">《博采众长》</a>' in html
+    assert '<a href="/repo/archives/8265/#comments">旧址</a>' in html
+    assert 'href="https://kexue.fm/archives/1"' in html
+    assert 'href="https://spaces.ac.cn.example/archives/8265"' in html
+    # Without the setting nothing is rewritten.
+    plain = TitleLinker([here], lambda url: url).link('<a href="https://kexue.fm/archives/8265">x</a>')
+    assert plain == '<a href="https://kexue.fm/archives/8265">x</a>'
+
+
+def test_archive_links_are_part_of_the_page_key():
+    here = post("/archives/8265/", "博采众长")
+    here.original_id = 8265
+    linker = TitleLinker([here], lambda url: url, "https://kexue.fm")
+    from kxsj.enrich.links import html_mention_keys
+
+    keys = html_mention_keys('<a href="https://kexue.fm/archives/8265">x</a>')
+    assert linker.targets(keys) == [("@https://kexue.fm/archives/8265", "/archives/8265/", "博采众长")]

@@ -227,7 +227,8 @@ def test_check_warns_once_per_missing_year(run_kxsj, shared_dir):
     year_lines = [ln for ln in proc.stdout.splitlines() if "year unknown" in ln]
     assert len(year_lines) == 130
     assert len({ln.split(": warning")[0] for ln in year_lines}) == 130
-    warnings = [ln for ln in proc.stdout.splitlines() if ": warning: " in ln]
+    # Besides the years: only the TeX a few dumps hold outside formulas.
+    warnings = [ln for ln in proc.stdout.splitlines() if ": warning: " in ln and "TeX outside a formula" not in ln]
     assert warnings == year_lines
     # ready to paste: a metadata line with the month and day filled in
     assert re.search(r'- \{title: ".+", month_day: "\d{1,2} [A-Z][a-z]{2}", date: YYYY-\d\d-\d\d\}$', year_lines[0])

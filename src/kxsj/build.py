@@ -22,6 +22,7 @@ import jinja2
 
 from kxsj.assets import asset_dirs
 from kxsj.config import Config, load_config, normalise_base_url
+from kxsj.render.settings import use_config
 from kxsj.model import Diagnostic, Post
 
 if TYPE_CHECKING:
@@ -97,9 +98,9 @@ class _Progress:
 
 def markdown_renderer() -> Callable[[str], str]:
     """The body renderer's Markdown -> HTML, one instance for the whole build."""
-    from kxsj.render.markdown import BodyRenderer
+    from kxsj.render.markdown import configured_renderer
 
-    renderer = BodyRenderer()
+    renderer = configured_renderer()
     return lambda text: renderer.render(text).html
 
 
@@ -109,7 +110,7 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
     from kxsj.enrich.links import link_titles
     from kxsj.render.templates import href
 
-    return link_titles(to_html, posts, lambda url: href(config, url))
+    return link_titles(to_html, posts, lambda url: href(config, url), config.original_url)
 
 
 def load_site_posts(
@@ -209,6 +210,7 @@ def _build(
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
     set_budget(config.render_timeout)  # before any worker is forked: they inherit it
+    use_config(config)  # before any renderer is made, here or in a worker
     if options.base_url is not None:
         try:
             config.base_url = normalise_base_url(options.base_url)

@@ -52,6 +52,12 @@ class Config:
     """Seconds one post's Markdown may take to render; a post over it is reported and left out."""
     keep: list = field(default_factory=lambda: ["CNAME", ".nojekyll"])
     """Files of the output folder that kxsj did not write and must keep (``CNAME``, ``.nojekyll``, ``docs/*.pdf``)."""
+    original_url: str = ""
+    """Address of that site (``https://kexue.fm``): links to its posts (``…/archives/N``)
+    go to the local page when post N is in the archive."""
+    line_breaks: str = "joined"
+    """How a newline inside a paragraph is shown: ``joined`` (Chinese lines joined,
+    except after 。？！：；), ``space`` (kept, shown as a space) or ``br`` (a line break)."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -166,6 +172,17 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         except ValueError as exc:
             diags.append(Diagnostic(shown, lines.get("base_url", 1), "error", f"`base_url` {exc}"))
             config.base_url = ""
+    from kxsj.render.settings import LINE_BREAKS
+
+    if config.line_breaks not in LINE_BREAKS:
+        diags.append(Diagnostic(shown, lines.get("line_breaks", 1), "error", f"`line_breaks` must be one of {', '.join(LINE_BREAKS)}, got {config.line_breaks!r}; `{LINE_BREAKS[0]}` used"))
+        config.line_breaks = LINE_BREAKS[0]
+    if config.original_url:
+        from urllib.parse import urlsplit
+
+        if urlsplit(config.original_url).scheme not in ("http", "https") or not urlsplit(config.original_url).netloc:
+            diags.append(Diagnostic(shown, lines.get("original_url", 1), "error", f"`original_url` must be an http(s) address like https://kexue.fm, got {config.original_url!r}"))
+            config.original_url = ""
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"

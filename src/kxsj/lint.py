@@ -9,7 +9,10 @@ should look, the build need not stop.  What is checked:
 * ``{`` / ``}`` that do not pair up inside a formula (``\\{`` and ``\\}`` are
   literal braces);
 * ``\\begin{…}`` / ``\\end{…}`` that do not pair up, inside a formula or out;
-* ``\\left`` / ``\\right`` that do not pair up inside a formula.
+* ``\\left`` / ``\\right`` that do not pair up inside a formula;
+* TeX outside any formula (``\\boldsymbol{M}_t`` whose ``$`` was lost): the
+  page shows it verbatim, as text (``kxsj.mathscan.tex_runs``, the rule the
+  renderer uses); one warning per line, saying to wrap it in ``$…$``.
 
 Formulas are found by ``kxsj.mathscan``, the same rules the renderer uses,
 on the post's Markdown body with code masked out.  A listing dump's body is
@@ -39,6 +42,8 @@ _FROM_ENTITY = {e: ch for ch, e in _ENTITIES.items()}
 _ENV = re.compile(r"\\(begin|end)\{([^{}\n]*)\}")
 _BRACE = re.compile(r"\\[\\{}]|[{}]")
 """A brace, or an escaped brace or backslash (``\\{``, ``\\}``, ``\\\\``), which pairs with nothing."""
+_REF = re.compile(r"\\(?:eq)?ref\{[^{}\n]*\}")
+_CONTROL_WORD = re.compile(r"\\[A-Za-z]")
 _LEFT_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])")
 EXCERPT = 40
 
@@ -74,11 +79,15 @@ def lint_post(post: Post) -> list[Diagnostic]:
     body = mask_code(post.body)
     problems: list[tuple[int, str]] = []  # (offset in body, message)
     pos = 0
+    dump = post.kind == "dump"
     for span in mathscan.scan(body):
-        problems.extend(_gap_problems(body, pos, span.start, post.kind == "dump"))
+        problems.extend(_gap_problems(body, pos, span.start, dump))
+        problems.extend(_stray_tex(body, pos, span.start, dump))
         problems.extend(_formula_problems(body, span))
         pos = span.end
-    problems.extend(_gap_problems(body, pos, len(body), post.kind == "dump"))
+    problems.extend(_gap_problems(body, pos, len(body), dump))
+    problems.extend(_stray_tex(body, pos, len(body), dump))
+    problems.sort(key=lambda problem: problem[0])
     out = []
     for offset, message in problems:
         where = post.source_of(body.count("\n", 0, offset))
@@ -163,6 +172,29 @@ def _gap_problems(body: str, start: int, end: int, dump: bool) -> Iterator[tuple
             if not (i + 1 < len(text) and text[i + 1].isdigit()):  # `$5` is money
                 yield start + offsets[i], "`$` opens no formula (no closing `$` before a blank line), so it is shown as a plain `$`; close the formula, or write `\\$` for a dollar sign"
         i += 1
+
+
+def _stray_tex(body: str, start: int, end: int, dump: bool) -> Iterator[tuple[int, str]]:
+    """Text between formulas: TeX that lost its ``$``, one warning per line."""
+    gap = body[start:end]
+    if "\\" not in gap:
+        return
+    text, offsets = plain_text(gap) if dump else (gap, range(len(gap)))
+    # A lone ``\\begin{…}``/``\\end{…}`` has its own warning (``_gap_problems``);
+    # ``\\eqref{…}``/``\\ref{…}`` in prose is typeset by MathJax as written.
+    runs = [
+        (a, b) for a, b in mathscan.tex_runs(text)
+        if not _ENV.match(text, a) and _CONTROL_WORD.search(_REF.sub("", text[a:b]))
+    ]
+    lines: dict[int, list[tuple[int, int]]] = {}
+    for a, b in runs:
+        lines.setdefault(text.count("\n", 0, a), []).append((a, b))
+    for found in lines.values():
+        a, b = found[0]
+        more = f" (and {len(found) - 1} more on this line)" if len(found) > 1 else ""
+        yield start + offsets[a], (
+            f"TeX outside a formula, `{_show(text[a:b])}`{more}, is shown as plain text, not typeset; wrap it in $…$"
+        )
 
 
 def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:

@@ -237,3 +237,74 @@ def unclosed_env_openers(text: str) -> list[tuple[int, str]]:
         if _env_end(text, m.start(), m.group(1), len(text)) < 0:
             out.append((m.start(), m.group(1)))
     return out
+
+
+# --------------------------------------------------------------------------
+# TeX outside formulas
+#
+# The crawl of the original site lost the ``$`` around some formulas, so the
+# prose holds bare TeX: ``\boldsymbol{M}_t\boldsymbol{V}_{t-1}``,
+# ``t\in\{0,1\}``.  Read as Markdown its ``_`` and ``*`` become emphasis, its
+# ``\{`` loses the backslash and its ``{…}`` feeds attr_list.  One rule, shared
+# by the renderer (which shows such a run verbatim) and the lint (which asks
+# the author to wrap it in ``$…$``): a *TeX run* is a maximal run of printable
+# ASCII without spaces (and without ``[]()<>``, which Markdown links and
+# autolinks need, and without leading or trailing ``*``/``_``, which may
+# close emphasis around it) holding a control word, a backslash that is not
+# itself escaped followed by a letter, and no ``://`` (an address).
+# Markdown has no escape ``\`` + letter, so a run with one is not Markdown
+# that an author escaped; a dump's literal Markdown always doubles its
+# backslashes (``kxsj.render.md_literal``), so it has none.
+
+_RUN_EDGE = "*_"
+
+
+def _run_char(ch: str) -> bool:
+    return "!" <= ch <= "~" and ch not in "[]()<>"
+
+
+def _has_control_word(text: str, start: int, end: int) -> bool:
+    i = text.find("\\", start, end)
+    while 0 <= i < end - 1:
+        nxt = text[i + 1]
+        if nxt.isascii() and nxt.isalpha():
+            return True
+        i = text.find("\\", i + 2, end)
+    return False
+
+
+def tex_run_at(text: str, pos: int) -> tuple[int, int] | None:
+    """``(start, end)`` of the TeX run holding ``text[pos]``, or None if there is none."""
+    if pos >= len(text) or not _run_char(text[pos]):
+        return None
+    start, end = pos, pos + 1
+    while start > 0 and _run_char(text[start - 1]):
+        start -= 1
+    while end < len(text) and _run_char(text[end]):
+        end += 1
+    while start < end and text[start] in _RUN_EDGE:
+        start += 1
+    while end > start and text[end - 1] in _RUN_EDGE:
+        end -= 1
+    if not start <= pos < end or not _has_control_word(text, start, end):
+        return None
+    if text.find("://", start, end) >= 0:  # an address (``<http://x/a\b>``), not TeX
+        return None
+    return start, end
+
+
+_CONTROL_WORD = re.compile(r"\\[A-Za-z]")
+
+
+def tex_runs(text: str, start: int = 0, limit: int | None = None) -> list[tuple[int, int]]:
+    """Every TeX run in ``text[start:limit]`` (none of them crossing ``limit``)."""
+    limit = len(text) if limit is None else limit
+    piece = text[:limit]
+    runs: list[tuple[int, int]] = []
+    for m in _CONTROL_WORD.finditer(piece, start):
+        if runs and m.start() < runs[-1][1]:
+            continue
+        run = tex_run_at(piece, m.start())
+        if run is not None and run[0] >= start:
+            runs.append(run)
+    return runs

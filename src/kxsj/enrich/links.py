@@ -184,21 +184,71 @@ def _html_mention_name(m: re.Match) -> str:
     return html.unescape(m.group(1))
 
 
+# A link to a post of a site, as Python-Markdown writes it: ``href="https://kexue.fm/archives/8265"``,
+# perhaps with a trailing slash, a query or a fragment.  Keys name it ``@https://kexue.fm/archives/8265``.
+_ARCHIVE_HREF = re.compile(r'(\bhref=")(https?://[^"/\s]+)/archives/(\d+)/?([?#][^"\s]*)?"')
+
+
+def _archive_key(m: re.Match) -> str:
+    return f"@{m.group(2)}/archives/{m.group(3)}"
+
+
+def site_address(url: str) -> str:
+    """``original_url`` as links are compared with it: no trailing slash, ``http`` for ``https``, no ``www.``."""
+    url = url.strip().rstrip("/")
+    if url.startswith("https://"):
+        url = "http://" + url[len("https://") :]
+    return url.replace("http://www.", "http://", 1)
+
+
 def html_mention_keys(rendered: str) -> frozenset[str]:
-    """Every title ``TitleLinker.link`` could look up in ``rendered`` (and perhaps more; see ``_mention_keys``)."""
-    return _mention_keys(rendered, _html_mention_name)
+    """Every title ``TitleLinker.link`` could look up in ``rendered`` (and perhaps more; see ``_mention_keys``),
+    and every link to a site's post it could rewrite (``@<site>/archives/<id>``)."""
+    keys = _mention_keys(rendered, _html_mention_name)
+    if "/archives/" in rendered:
+        keys |= {_archive_key(m) for m in _ARCHIVE_HREF.finditer(rendered)}
+    return keys
 
 
 class TitleLinker:
-    """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts.
+    """Turns 《title》 in rendered HTML into 《<a href=…>title</a>》 for archive posts,
+    and links to the original site's posts (``original_url``/archives/N) into
+    links to their local pages when post N is in the archive.
 
     ``href`` maps a post's site URL to the address to print (the templates'
     base-aware ``href``), so links work under a sub-path.
     """
 
-    def __init__(self, posts: Iterable[Post], href: Callable[[str], str]):
+    def __init__(self, posts: Iterable[Post], href: Callable[[str], str], original_url: str = ""):
+        posts = list(posts)
         self._index = title_index(posts)
         self._href = href
+        self._site = site_address(original_url) if original_url else ""
+        self._by_id = {}
+        for post in sorted(posts, key=lambda p: (p.date.sort_key(), p.url)):
+            if post.original_id is not None:
+                self._by_id.setdefault(post.original_id, post)
+
+    def _archive_post(self, key: str) -> Optional[Post]:
+        """The archive post a ``@<site>/archives/<id>`` key names, if it is on the original site and here."""
+        if not self._site or not key.startswith("@"):
+            return None
+        site, _, ident = key[1:].rpartition("/archives/")
+        return self._by_id.get(int(ident)) if site_address(site) == self._site else None
+
+    def _wanted(self, keys: frozenset[str]) -> bool:
+        """Whether ``link`` has anything to do in an HTML whose keys are ``keys``."""
+        return not self._index.keys().isdisjoint(keys) or any(self._archive_post(k) for k in keys if k[:1] == "@")
+
+    def _link_archive(self, tag: str) -> str:
+        """An ``<a>`` start tag with its href to an archive post's original page made local."""
+        def replace(m: re.Match) -> str:
+            target = self._archive_post(_archive_key(m))
+            if target is None:
+                return m.group(0)
+            return f'{m.group(1)}{html.escape(self._href(target.url), quote=True)}{m.group(4) or ""}"'
+
+        return _ARCHIVE_HREF.sub(replace, tag)
 
     def _link_text(self, text: str) -> str:
         def replace(m: re.Match) -> str:
@@ -225,7 +275,7 @@ class TitleLinker:
 
     def link(self, rendered: str) -> str:
         """``rendered`` with every mention outside links, code and math linked."""
-        if self._index.keys().isdisjoint(html_mention_keys(rendered)):
+        if not self._wanted(html_mention_keys(rendered)):
             # Only a mention of an indexed title is ever replaced, and every one
             # the walk below could see is among these (see ``_mention_keys``).
             return rendered
@@ -236,9 +286,9 @@ class TitleLinker:
         for m in _TAG.finditer(rendered):
             text = rendered[pos : m.start()]
             out.append(text if skipping else self._link_text(text))
-            out.append(m.group(0))
-            pos = m.end()
             name = (m.group(2) or "").lower()
+            out.append(self._link_archive(m.group(0)) if name == "a" and not m.group(1) else m.group(0))
+            pos = m.end()
             if not name:
                 continue  # comment, doctype, CDATA
             if m.group(1):  # end tag: close up to the matching element
@@ -257,7 +307,7 @@ class TitleLinker:
 
     def targets(self, keys: Iterable[str]) -> list[tuple[str, str, str]]:
         """``(key, url, title)`` of each of ``keys`` that names an archive post: all ``link`` reads of the archive."""
-        found = ((key, self._index.get(key)) for key in sorted(keys))
+        found = ((key, self._index.get(key) or self._archive_post(key)) for key in sorted(keys))
         return [(key, post.url, post.title) for key, post in found if post is not None]
 
     def wrap(self, to_html: Callable[[str], str]) -> "LinkedHtml":
@@ -296,7 +346,8 @@ class LinkedHtml:
 
 
 def link_titles(
-    to_html: Callable[[str], str], posts: Iterable[Post], href: Optional[Callable[[str], str]] = None
+    to_html: Callable[[str], str], posts: Iterable[Post], href: Optional[Callable[[str], str]] = None,
+    original_url: str = "",
 ) -> LinkedHtml:
     """``to_html`` followed by ``TitleLinker.link`` over ``posts`` (``href`` defaults to the URL itself)."""
-    return TitleLinker(posts, href or (lambda url: url)).wrap(to_html)
+    return TitleLinker(posts, href or (lambda url: url), original_url).wrap(to_html)

@@ -45,6 +45,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Optional
 
+from kxsj.render.settings import render_settings
 from kxsj.write.output import try_link
 
 CACHE_DIR = ".kxsj-cache"
@@ -199,7 +200,7 @@ def renderer_key(options: Optional[Mapping[str, object]] = None) -> str:
         *_library_versions(),
         f"source={_source_digest()}",
     ]
-    parts += [f"option:{k}={v!r}" for k, v in sorted((options or {}).items())]
+    parts += [f"option:{k}={v!r}" for k, v in sorted({**render_settings(), **(options or {})}.items())]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 

@@ -14,11 +14,17 @@ Extensions, and why:
   site stylesheet controls colours, and ``ClassModeStyle`` spares Pygments
   building a stylesheet per block that nothing reads);
 * ``tables``, ``md_in_html`` (image captions written as HTML whose inside is
-  Markdown), ``attr_list``;
+  Markdown), ``footnotes`` (``[^1]``);
+* ``kxsj.render.text_blocks`` and ``kxsj.render.text_inline``: the reader
+  sees what the author wrote: ``attr_list`` in its block form only, ``#``
+  headings need a space, TeX left outside formulas kept verbatim, no
+  emphasis from ``_``/``*`` inside words or TeX, raw HTML only for phrasing
+  tags, CommonMark's ``\\`` hard break;
 * ``toc`` with ``slugify_unicode``: Chinese headings get readable ids (and
   ``[TOC]`` is looked for only where it can be, ``_MarkerTocTreeprocessor``);
-* ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph;
 * ``kxsj.render.link_scan``: ``[text](href)`` found in linear time;
+* ``kxsj.render.cjk``: how a newline inside a paragraph is shown (the
+  ``line_breaks`` setting: Chinese lines joined, kept, or ``<br>``);
 * ``kxsj.render.fast_inline``: the same inline stage, without the regex
   searches that cannot match (rendering time, not output).
 """
@@ -37,6 +43,9 @@ from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
+from kxsj.render.settings import render_settings
+from kxsj.render.text_blocks import TextBlockExtension
+from kxsj.render.text_inline import TextInlineExtension
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class _TocExtension(TocExtension):
     TreeProcessorClass = _MarkerTocTreeprocessor
 
 
-def _extensions() -> tuple[list, dict]:
+def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
     noclasses = False  # CSS classes; the colours are in static/css/pygments.css
     extensions = [
         "pymdownx.arithmatex",
@@ -102,9 +111,11 @@ def _extensions() -> tuple[list, dict]:
         "pymdownx.superfences",
         "tables",
         "md_in_html",
-        "attr_list",
+        "footnotes",
+        TextBlockExtension(),  # attr_list's block form (no "attr_list": its inline form eats text)
+        TextInlineExtension(),  # after math: replaces ``escape`` and ``html``
         _TocExtension(slugify=slugify_unicode, permalink=False),
-        CjkLineJoinExtension(),
+        CjkLineJoinExtension(line_breaks),
         LinearLinkExtension(),
         FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
@@ -130,10 +141,14 @@ def _flatten_toc(tokens: list[dict]) -> list[tuple[int, str, str]]:
 
 
 class BodyRenderer:
-    """Render post bodies (Markdown with TeX) to HTML, reusing one parser."""
+    """Render post bodies (Markdown with TeX) to HTML, reusing one parser.
 
-    def __init__(self) -> None:
-        extensions, configs = _extensions()
+    ``line_breaks`` is the setting of that name (``kxsj.render.cjk``);
+    ``configured_renderer`` makes one with the site's settings.
+    """
+
+    def __init__(self, line_breaks: str = "joined") -> None:
+        extensions, configs = _extensions(line_breaks)
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )
@@ -151,3 +166,8 @@ class BodyRenderer:
             body = md.convert(text)
         toc = _flatten_toc(getattr(md, "toc_tokens", []))
         return RenderedBody(body, toc)
+
+
+def configured_renderer() -> BodyRenderer:
+    """A ``BodyRenderer`` with the settings the build took from ``kxsj.yml`` (``kxsj.render.settings``)."""
+    return BodyRenderer(**render_settings())

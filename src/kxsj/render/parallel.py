@@ -37,9 +37,9 @@ _worker_render: Optional[Callable[[str], str]] = None
 
 def default_render() -> Callable[[str], str]:
     """The body renderer's Markdown -> HTML."""
-    from kxsj.render.markdown import BodyRenderer
+    from kxsj.render.markdown import configured_renderer
 
-    renderer = BodyRenderer()
+    renderer = configured_renderer()
     return lambda text: renderer.render(text).html
 
 

@@ -26,6 +26,7 @@ from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.render.budget import set_budget
+from kxsj.render.settings import use_config
 from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
@@ -112,6 +113,7 @@ class PreviewSite:
         first = self.config is None
         if first or "config" in kinds:
             self.config, self._config_diags = load_config(self.root)
+            use_config(self.config)
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
             set_budget(self.config.render_timeout)
             self._to_html = None
