@@ -35,7 +35,7 @@ Below it a site may have fewer texts than are worth two workers
 (``kxsj.render.parallel.MIN_PARALLEL``); the posts are counted only later.
 """
 
-RELATED_FILE = "related.pickle"
+RELATED_FILE = "related.json"
 """``assign_related``'s memo in the output's cache: it holds until a post's URL, title, date or tags change."""
 
 
@@ -224,7 +224,7 @@ def _build(
     clean_stale(options.out_dir.resolve())
     stamp = None
     if posts is None and to_html is None:  # from files: nothing changed since the last build -> nothing to do
-        from kxsj.render.cache import build_stamp
+        from kxsj.render.stamp import build_stamp
 
         stamp, digest = build_stamp(options.root, options.posts_dir, options.out_dir, config, options.drafts, options.strict)
         saved = stamp.load(digest, options.out_dir)
@@ -309,7 +309,7 @@ def _build(
     store = None
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
         store = page_store(options.out_dir, config, options.root, posts, digests)
-    templates = TemplateCodeCache(options.out_dir)
+    templates = TemplateCodeCache(config)  # in the user's cache folder: no code is read from the output
     try:
         # Render workers write the pages into a spool beside the output, linked from there.
         spool = cleanup.enter_context(page_spool(options.out_dir))
@@ -332,6 +332,11 @@ def _build(
         saves.append(lambda folder: facts.save_into(facts_home(folder)))
     if store is not None and renderer and renderer[0].mismatched:
         store = None  # a body's HTML did not match its cached facts: keep no page key made from them
+    if options.drafts:  # caches hold nothing the site does not publish without --drafts
+        drafts = [t for p in posts if p.draft for t in (p.body, p.excerpt) if t]
+        for kept in (cache, facts, counted):
+            if kept is not None:
+                kept.leave_out(drafts)
     if counted is not None:
         saves.append(lambda folder: counted.save_into(folder / CACHE_DIR / "reading"))
     if parsed is not None:
@@ -340,7 +345,6 @@ def _build(
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
     if store is not None:
         saves.append(store.save_into)
-    saves.append(templates.save_into)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
     listing: dict[str, list[int]] = {}

@@ -22,9 +22,12 @@ What a key covers, so that a reused page is always the page Jinja would make:
   every key: a full re-render.
 
 The keys of the last build are kept in ``OUT/.kxsj-cache/pages.json`` with
-each file's size and modification time as written.  A file touched since
-(edited by hand, truncated) no longer matches and is rendered again, and a
-missing or unreadable manifest just means every page is rendered.
+each file's size and modification time as written, sealed with the cache
+key (``kxsj.sealed_cache``, the key is not in the output).  A file touched
+since (edited by hand, truncated) no longer matches and is rendered again,
+and a missing, unreadable, edited or forged manifest just means every page
+is rendered.  Pickle and marshal serve here only to *hash* a context into
+bytes; nothing is ever loaded with them.
 """
 
 from __future__ import annotations
@@ -45,10 +48,12 @@ from kxsj.config import Config
 from kxsj.model import Post
 from kxsj.render.cache import CACHE_DIR, TextDigests, _library_versions, _package_digest, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
+from kxsj.sealed_cache import read_sealed, seal
 from kxsj.write.output import page_file, page_rel
 
 MANIFEST = "pages.json"
-VERSION = 3
+LABEL = "pages"
+VERSION = 4
 _LIBRARIES = ("jinja2", "markupsafe")
 
 
@@ -113,8 +118,9 @@ class PageStore:
         self._digests: dict[int, tuple[Any, bytes]] = {}
         self.reused = 0
         self.rendered = 0
+        payload = read_sealed(self.out_dir / CACHE_DIR / MANIFEST, LABEL)
         try:
-            saved = json.loads((self.out_dir / CACHE_DIR / MANIFEST).read_text(encoding="utf-8"))
+            saved = json.loads(payload.decode("utf-8")) if payload is not None else {}
             if saved.get("version") == VERSION and saved.get("site") == self.key:
                 self._old = dict(saved["pages"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -211,6 +217,6 @@ class PageStore:
         data = {"version": VERSION, "site": self.key, "pages": pages}
         try:
             (new_out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-            _write_atomic(new_out / CACHE_DIR / MANIFEST, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            _write_atomic(new_out / CACHE_DIR / MANIFEST, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
         except OSError:
             pass
