@@ -332,8 +332,10 @@ def _build(
         saves.append(lambda folder: facts.save_into(facts_home(folder)))
     if store is not None and renderer and renderer[0].mismatched:
         store = None  # a body's HTML did not match its cached facts: keep no page key made from them
-    if options.drafts:  # caches hold nothing the site does not publish without --drafts
-        drafts = [t for p in posts if p.draft for t in (p.body, p.excerpt) if t]
+    # Caches hold nothing the site does not publish without --drafts.
+    drafts = [t for p in posts if p.draft for t in (p.body, p.excerpt) if t] if options.drafts else []
+    if drafts:
+        store = None  # its manifest names the drafts' pages
         for kept in (cache, facts, counted):
             if kept is not None:
                 kept.leave_out(drafts)
@@ -366,7 +368,9 @@ def _build(
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
-    if stamp is not None and final.written:
+    if stamp is not None and final.written and drafts:
+        stamp.forget()  # its report may quote drafts
+    elif stamp is not None and final.written:
         saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
         stamp.save(digest, options.out_dir, saved, listing or None)
     return final

@@ -94,6 +94,7 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[R
     """
     memo = memo if memo is not None else _serve_memo
     key = RelatedMemo.key_of(posts, limit)
+    memo.drafts = any(p.draft for p in posts)
     if key == memo.key:
         for post, related in zip(posts, memo.related):
             post.related = [PostRef(url, title) for url, title in related]
@@ -111,7 +112,6 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[R
         best = _most_shared(tagged, everyone & ~(1 << number[id(post)]), limit)
         post.related = [ref(ordered[i]) for i in best]
     memo.key, memo.related = key, [[(r.url, r.title) for r in p.related] for p in posts]
-    memo.drafts = any(p.draft for p in posts)
 
 
 def _most_shared(tagged: list[int], others: int, limit: int) -> list[int]:
