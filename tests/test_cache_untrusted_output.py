@@ -238,3 +238,49 @@ def test_fuzzed_cache_files_are_ignored_and_rebuilt(site, tmp_path, monkeypatch)
         assert build(site) == expected, f"round {round_}"
         assert not marker.exists(), f"round {round_}: code from a cache file ran"
     assert len(seen_kinds) >= 5
+
+
+# --------------------------------------------------------------------------
+# Pages kept from the output: bound to the very file the last build left
+
+
+def _plant_keeping_size_and_time(page: Path) -> None:
+    data = page.read_bytes()
+    st = page.stat()
+    page.write_bytes((b"<script>alert('planted')</script>" + data)[: len(data)])
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert page.stat().st_size == st.st_size and page.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def _a_post_page(out: Path) -> Path:
+    pages = sorted((out / "archives").rglob("index.html"))
+    assert pages
+    return pages[len(pages) // 2]
+
+
+def test_a_page_edited_to_its_old_size_and_time_is_rebuilt(site, tmp_path, monkeypatch):
+    expected = fresh(site, tmp_path, monkeypatch, "reference")
+    build(site)
+    out = site / "public"
+    _plant_keeping_size_and_time(_a_post_page(out))
+    assert build(site) == expected  # neither the stamp nor the page manifest keeps it
+    _plant_keeping_size_and_time(out / "index.html")
+    post = sorted((site / "posts").glob("*.txt"))[0]
+    post.write_bytes(post.read_bytes() + "\n".encode())  # a build that renders, with the page manifest in use
+    expected = fresh(site, tmp_path, monkeypatch, "edited")
+    assert build(site) == expected
+
+
+def test_an_output_put_back_from_an_archive_with_a_planted_page_is_rebuilt(site, tmp_path, monkeypatch):
+    """What CI's cache restore does (same cache key, files with their old sizes and times): no page is taken on trust."""
+    expected = fresh(site, tmp_path, monkeypatch, "reference")
+    build(site)
+    out = site / "public"
+    restored = tmp_path / "restored"
+    shutil.copytree(out, restored, copy_function=shutil.copy2, symlinks=True)
+    _plant_keeping_size_and_time(_a_post_page(restored))
+    shutil.rmtree(out)
+    restored.rename(out)
+    rebuilt = build(site)
+    assert not any(b"planted" in data for data in rebuilt.values())
+    assert rebuilt == expected

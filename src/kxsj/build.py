@@ -312,7 +312,8 @@ def _build(
     templates = TemplateCodeCache(config)  # in the user's cache folder: no code is read from the output
     try:
         # Render workers write the pages into a spool beside the output, linked from there.
-        spool = cleanup.enter_context(page_spool(options.out_dir))
+        spooling = cleanup.enter_context(contextlib.ExitStack())
+        spool = spooling.enter_context(page_spool(options.out_dir))
         site = render_site(
             posts, config, html_of, options.root, progress, memo=store, render_pages=lambda makes: call_all(makes, spool=spool),
             env=make_environment(config, options.root, templates),
@@ -345,11 +346,8 @@ def _build(
         saves.append(lambda folder: parsed.save_into(folder / CACHE_DIR))
     if related is not None:
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
-    if store is not None:
-        saves.append(store.save_into)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
-    listing: dict[str, list[int]] = {}
     try:
         write_output(
             site.pages,
@@ -362,15 +360,32 @@ def _build(
             finish=lambda folder: _finish_output(folder, saves, indexer, diags),
             # Pagefind reads the whole finished site: with search on, a new tree is swapped in.
             in_place=indexer is None,
-            listing=listing,
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
-    if stamp is not None and final.written and drafts:
-        stamp.forget()  # its report may quote drafts
-    elif stamp is not None and final.written:
-        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
-        stamp.save(digest, options.out_dir, saved, listing or None)
+    if final.written and (store is not None or stamp is not None):
+        _record_output(options.out_dir, spooling, store, stamp, digest if stamp is not None else "", final, diags, drafts)
     return final
+
+
+def _record_output(out_dir: Path, spooling, store, stamp, digest: str, final: BuildReport, diags, drafts) -> None:
+    """The page manifest and the build stamp, made from the committed output as it now is on disk.
+
+    They bind each file by its size, times and inode (``files_below``): the
+    render workers' spool goes first, as removing it changes the change
+    time of the pages linked from it.
+    """
+    from kxsj.write.output import files_below
+
+    spooling.close()
+    listing: dict[str, list] = {}
+    files_below(str(out_dir), listing)
+    if store is not None:
+        store.save(out_dir, listing)
+    if stamp is not None and drafts:
+        stamp.forget()  # its report may quote drafts
+    elif stamp is not None:
+        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
+        stamp.save(digest, out_dir, saved, listing)

@@ -23,7 +23,7 @@ STAMP_FILE = "build.json"
 LABEL = "build"
 
 
-STAMP_VERSION = 3
+STAMP_VERSION = 4
 _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
 
 
@@ -86,7 +86,7 @@ def inputs_digest(
 
 
 def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = None) -> dict[str, list[int]]:
-    """The output as it is on disk, caches aside: every file's size and mtime (any touch changes it).
+    """The output as it is on disk, caches aside: every file's size, times and inode (any write changes them).
 
     ``listing`` is ``files_below`` of the output with sizes and times when
     the caller has it (``write_output`` gives it after an in-place update).
@@ -105,7 +105,11 @@ class BuildStamp:
 
     A build whose inputs digest matches, into an output folder that is
     file for file as that build left it, would write the same bytes again;
-    it replays the saved report (diagnostics included) instead.
+    it replays the saved report (diagnostics included) instead.  "As that
+    build left it" is each file's size, modification and change times and
+    inode (``files_below``): a file written since, even to its old size and
+    modification time, or the whole output put back from an archive (CI's
+    cache) is not, and the build runs.
     """
 
     def __init__(self, root: Path, out_dir: Path):

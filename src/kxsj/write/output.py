@@ -240,7 +240,9 @@ def page_spool(out_dir: Path) -> Iterator[Path]:
 def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list[str]:
     """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
 
-    With ``stats``, each one's ``[size, mtime_ns]`` goes there too.
+    With ``stats``, each one's ``[size, mtime_ns, ctime_ns, inode]`` goes there too: the
+    change time and inode tell a file written since, or put back from an
+    archive, even with its old size and modification time.
     """
     out: list[str] = []
 
@@ -254,7 +256,7 @@ def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list
                     out.append(rel)
                     if stats is not None:
                         st = entry.stat(follow_symlinks=False)
-                        stats[rel] = [st.st_size, st.st_mtime_ns]
+                        stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
     if os.path.isdir(root):
         walk(root, "")
