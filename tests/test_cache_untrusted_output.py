@@ -284,3 +284,13 @@ def test_an_output_put_back_from_an_archive_with_a_planted_page_is_rebuilt(site,
     rebuilt = build(site)
     assert not any(b"planted" in data for data in rebuilt.values())
     assert rebuilt == expected
+
+
+def test_the_pages_workflow_seals_its_caches_with_a_secret_key():
+    """CI's caches are sealed with a repository secret: a cache entry written by anything without it is ignored."""
+    import yaml
+
+    workflow = yaml.safe_load((Path(__file__).resolve().parents[1] / ".github/workflows/pages.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    (build_step,) = [s for s in steps if s.get("run", "").startswith("kxsj build")]
+    assert build_step["env"]["KXSJ_CACHE_KEY"] == "${{ secrets.KXSJ_CACHE_KEY }}"
