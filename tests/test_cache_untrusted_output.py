@@ -294,3 +294,31 @@ def test_the_pages_workflow_seals_its_caches_with_a_secret_key():
     steps = workflow["jobs"]["build"]["steps"]
     (build_step,) = [s for s in steps if s.get("run", "").startswith("kxsj build")]
     assert build_step["env"]["KXSJ_CACHE_KEY"] == "${{ secrets.KXSJ_CACHE_KEY }}"
+
+
+@pytest.mark.parametrize("search", [False, True], ids=["in-place", "new-tree"])
+def test_a_static_file_planted_with_the_sources_size_and_time_is_replaced(site, tmp_path, monkeypatch, search):
+    """Both ways of writing the output (in place, or a new tree swapped in) check a kept static copy's bytes."""
+    from kxsj.assets import asset_dirs
+    from kxsj.write.output import same_copy
+
+    if search:  # no Pagefind needed: the writer's new-tree path is what matters
+        monkeypatch.setattr("kxsj.write.output.write_output", _new_tree_writer())
+    expected = fresh(site, tmp_path, monkeypatch, "reference")
+    build(site)
+    shipped = asset_dirs("static", None)[-1]
+    source = sorted(p for p in shipped.rglob("*.css") if p.stat().st_size > 40)[0]
+    copy = site / "public" / "static" / source.relative_to(shipped)
+    assert same_copy(source, copy)
+    _plant_keeping_size_and_time(copy)
+    assert copy.stat().st_mtime_ns == source.stat().st_mtime_ns and not same_copy(source, copy)
+    rebuilt = build(site)
+    assert not any(b"planted" in data for data in rebuilt.values())
+    assert rebuilt == expected
+
+
+def _new_tree_writer():
+    from kxsj.write import output
+
+    real = output.write_output
+    return lambda *a, **k: real(*a, **{**k, "in_place": False})
