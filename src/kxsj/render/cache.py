@@ -5,9 +5,9 @@ code and CJK extensions costs milliseconds a post), and between two builds
 almost every body is unchanged.  So each result is stored in the output
 folder, under ``OUT/.kxsj-cache/html/<renderer key>/``, and the next build
 looks it up by a hash of the Markdown text instead of rendering it again.
-The cache lives inside the output so that a build writes nothing outside
-its output folder: it is read from the current output and written into the
-new one before the swap (``RenderCache.save_into``).
+The cache lives inside the output, so it travels with it (CI keeps the
+output between runs): it is read from the current output and written into
+the new one before the swap (``RenderCache.save_into``).
 
 Why a stale entry can never be served:
 
@@ -359,7 +359,7 @@ class RenderCache:
 
         The build writes its output into a fresh folder and swaps it in, so
         the cache travels with it: read from the old output, written into the
-        new one, and nothing outside the output folder is ever touched.
+        new one.
         Entries the build did not use, and other renderer keys, are left behind,
         except in a shard this build never read (its entries were only
         ``touch``-ed): that one is carried over whole, as reading it just to
