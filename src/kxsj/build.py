@@ -348,6 +348,14 @@ def _build(
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     skip = () if config.mathjax == "local" else ("mathjax",)
+    listing: dict[str, list[int]] = {}
+
+    def finish(folder: Path) -> None:
+        # Every page is in the new output now: the spool goes before the
+        # commit, as removing its links changes the pages' change times.
+        spooling.close()
+        _finish_output(folder, saves, indexer, diags)
+
     try:
         write_output(
             site.pages,
@@ -357,31 +365,31 @@ def _build(
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=lambda folder: _finish_output(folder, saves, indexer, diags),
+            finish=finish,
             # Pagefind reads the whole finished site: with search on, a new tree is swapped in.
             in_place=indexer is None,
+            listing=listing,
         )
     except (OutputError, OSError) as exc:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", str(exc)))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
     if final.written and (store is not None or stamp is not None):
-        _record_output(options.out_dir, spooling, store, stamp, digest if stamp is not None else "", final, diags, drafts)
+        _record_output(options.out_dir, listing, store, stamp, digest if stamp is not None else "", final, diags, drafts)
     return final
 
 
-def _record_output(out_dir: Path, spooling, store, stamp, digest: str, final: BuildReport, diags, drafts) -> None:
+def _record_output(out_dir: Path, listing, store, stamp, digest: str, final: BuildReport, diags, drafts) -> None:
     """The page manifest and the build stamp, made from the committed output as it now is on disk.
 
-    They bind each file by its size, times and inode (``files_below``): the
-    render workers' spool goes first, as removing it changes the change
-    time of the pages linked from it.
+    They bind each file by its size, times and inode (``files_below``):
+    ``listing`` is the in-place update's, taken after its commit (the
+    render spool was removed before it), else the output is walked now.
     """
     from kxsj.write.output import files_below
 
-    spooling.close()
-    listing: dict[str, list] = {}
-    files_below(str(out_dir), listing)
+    if not listing:
+        files_below(str(out_dir), listing)
     if store is not None:
         store.save(out_dir, listing)
     if stamp is not None and drafts:
