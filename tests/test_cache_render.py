@@ -297,7 +297,7 @@ def test_the_stamp_records_the_output_an_in_place_update_left(site):
     from kxsj.render import stamp
     from kxsj.sealed_cache import read_sealed
 
-    saved = json.loads(read_sealed(site / "public" / CACHE_DIR / stamp.STAMP_FILE, stamp.LABEL))["manifest"]
+    saved = json.loads(bytes(read_sealed(site / "public" / CACHE_DIR / stamp.STAMP_FILE, stamp.LABEL)))["manifest"]
     assert not (site / "public" / "stray.html").exists()
     assert saved == stamp.output_manifest(site / "public")
     assert "index.html" in saved and not any(rel.startswith(CACHE_DIR) for rel in saved)

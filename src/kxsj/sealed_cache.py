@@ -108,8 +108,10 @@ def _create_key(path: str) -> None:
         os.unlink(tmp)
 
 
-def _mac(label: str, payload: bytes) -> bytes:
-    return hmac.new(cache_key(), label.encode("utf-8", "surrogateescape") + b"\0" + payload, hashlib.sha256).digest()
+def _mac(label: str, payload) -> bytes:
+    mac = hmac.new(cache_key(), label.encode("utf-8", "surrogateescape") + b"\0", hashlib.sha256)
+    mac.update(payload)  # not joined to the label: shards are megabytes
+    return mac.digest()
 
 
 def seal(label: str, payload: bytes) -> bytes:
@@ -117,18 +119,18 @@ def seal(label: str, payload: bytes) -> bytes:
     return MAGIC + _mac(label, payload) + payload
 
 
-def unseal(label: str, data: bytes) -> Optional[bytes]:
-    """The payload of a file ``seal(label, …)`` wrote with this key; None for anything else."""
+def unseal(label: str, data: bytes) -> Optional[memoryview]:
+    """The payload of a file ``seal(label, …)`` wrote with this key (a view into ``data``); None for anything else."""
     head = len(MAGIC)
     if len(data) < head + _MAC or not data.startswith(MAGIC):
         return None
-    payload = data[head + _MAC :]
+    payload = memoryview(data)[head + _MAC :]
     if not hmac.compare_digest(data[head : head + _MAC], _mac(label, payload)):
         return None
     return payload
 
 
-def read_sealed(path: Path, label: str) -> Optional[bytes]:
+def read_sealed(path: Path, label: str) -> Optional[memoryview]:
     """``unseal`` of the file at ``path``; None when it is missing, unreadable or does not verify."""
     try:
         data = Path(path).read_bytes()
@@ -147,9 +149,11 @@ def pack_records(records: Mapping[bytes, bytes]) -> bytes:
     return b"".join(parts)
 
 
-def unpack_records(payload: bytes) -> Optional[dict[bytes, bytes]]:
-    """``pack_records``' pairs back; None unless the payload is exactly a run of whole records."""
-    records: dict[bytes, bytes] = {}
+def unpack_records(payload: memoryview) -> Optional[dict[bytes, memoryview]]:
+    """``pack_records``' pairs back, the values as views into ``payload`` (not copied: most are never used);
+    None unless the payload is exactly a run of whole records."""
+    payload = memoryview(payload)
+    records: dict[bytes, memoryview] = {}
     at, end, size = 0, len(payload), _LENGTHS.size
     while at < end:
         if at + size > end:
@@ -158,6 +162,6 @@ def unpack_records(payload: bytes) -> Optional[dict[bytes, bytes]]:
         at += size
         if at + klen + vlen > end:
             return None
-        records[payload[at : at + klen]] = payload[at + klen : at + klen + vlen]
+        records[bytes(payload[at : at + klen])] = payload[at + klen : at + klen + vlen]
         at += klen + vlen
     return records

@@ -59,7 +59,7 @@ class RelatedMemo:
         memo = cls()
         payload = read_sealed(path, cls.LABEL)
         try:
-            key, related = json.loads(payload.decode("utf-8", "surrogatepass")) if payload is not None else (None, [])
+            key, related = json.loads(bytes(payload).decode("utf-8", "surrogatepass")) if payload is not None else (None, [])
             if isinstance(key, str) and isinstance(related, list):
                 memo.key = key
                 memo.related = [[(str(url), str(title)) for url, title in refs] for refs in related]

@@ -21,7 +21,7 @@ import json
 import struct
 import threading
 from dataclasses import fields, is_dataclass
-from typing import Any
+from typing import Any, Union
 
 from kxsj.load.dumps import DumpEntry, Line
 from kxsj.load.metadata import MetaEntry
@@ -91,7 +91,7 @@ def encode(value: Any) -> bytes:
     return b"".join([head, *texts, data])
 
 
-def decode(data: bytes) -> Any:
+def decode(data: Union[bytes, memoryview]) -> Any:
     """``encode``'s value back, as new objects; ValueError for anything ``encode`` did not write."""
     try:
         (count,) = _COUNT.unpack_from(data, 0)
@@ -100,12 +100,12 @@ def decode(data: bytes) -> Any:
             raise ValueError("cut short")
         side = []
         for length in struct.unpack_from(f"<{count}I", data, _COUNT.size):
-            side.append(data[at : at + length].decode("utf-8", "surrogatepass"))
+            side.append(str(data[at : at + length], "utf-8", "surrogatepass"))
             at += length
         if at > len(data):
             raise ValueError("cut short")
         _side.texts = side
-        return _DECODER.decode(data[at:].decode("utf-8", "surrogatepass"))
+        return _DECODER.decode(str(data[at:], "utf-8", "surrogatepass"))
     except (TypeError, UnicodeDecodeError, RecursionError, struct.error) as exc:
         raise ValueError(str(exc)) from exc
     finally:

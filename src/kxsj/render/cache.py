@@ -45,7 +45,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional, Union
 
 from kxsj.sealed_cache import pack_records, seal, unpack_records, unseal
 from kxsj.write.output import try_link
@@ -204,20 +204,28 @@ def renderer_key(options: Optional[Mapping[str, object]] = None) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
-def _decode_shard(data: bytes, label: str) -> Optional[dict[bytes, str]]:
-    """The entries of one shard file, or None unless ``_encode_shard`` wrote it, as ``label``, with this cache key."""
+def _decode_shard(data: bytes, label: str, lazy: bool = False) -> Optional[dict[bytes, Union[str, memoryview]]]:
+    """The entries of one shard file, or None unless ``_encode_shard`` wrote it, as ``label``, with this cache key.
+
+    ``lazy`` leaves each value as a view of its UTF-8 (``_text`` decodes
+    it): a build reads whole shards but uses few of their entries.
+    """
     payload = unseal(label, data)
     records = unpack_records(payload) if payload is not None else None
-    if records is None:
-        return None
+    if records is None or lazy:
+        return records
     try:
-        return {k: v.decode("utf-8", "surrogatepass") for k, v in records.items()}
+        return {k: _text(v) for k, v in records.items()}
     except UnicodeDecodeError:
         return None
 
 
-def _encode_shard(entries: dict[bytes, str], label: str) -> bytes:
-    return seal(label, pack_records({k: v.encode("utf-8", "surrogatepass") for k, v in entries.items()}))
+def _text(value: Union[str, memoryview]) -> str:
+    return value if isinstance(value, str) else str(value, "utf-8", "surrogatepass")
+
+
+def _encode_shard(entries: Mapping[bytes, Union[str, memoryview]], label: str) -> bytes:
+    return seal(label, pack_records({k: v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v for k, v in entries.items()}))
 
 
 class TextDigests:
@@ -263,7 +271,7 @@ class RenderCache:
         self.dir = self.folder / (name or key)
         self.shards = shards
         """Entries are spread over this many files (at most 256) by their hash's first byte."""
-        self._shards: dict[int, dict[bytes, str]] = {}
+        self._shards: dict[int, dict[bytes, Union[str, memoryview]]] = {}
         self._dirty: set[int] = set()
         self._used: dict[int, set[bytes]] = {}
         self.hits = 0
@@ -276,14 +284,14 @@ class RenderCache:
     def _id(self, text: str) -> bytes:
         return hashlib.sha256(self._key + self._digests(text)).digest()
 
-    def _shard(self, n: int) -> dict[bytes, str]:
+    def _shard(self, n: int) -> dict[bytes, Union[str, memoryview]]:
         shard = self._shards.get(n)
         if shard is None:
             try:
                 data = (self.dir / f"{n:02x}.bin").read_bytes()
             except OSError:
                 data = b""
-            shard = _decode_shard(data, self._label(n)) if data else None
+            shard = _decode_shard(data, self._label(n), lazy=True) if data else None
             if shard is None:
                 shard = {}
                 if data:  # corrupt: rewrite it at the next save
@@ -294,8 +302,14 @@ class RenderCache:
     def get(self, text: str) -> Optional[str]:
         ident = self._id(text)
         n = ident[0] % self.shards
-        html = self._shard(n).get(ident)
+        kept = self._shard(n).get(ident)
         self._used.setdefault(n, set()).add(ident)
+        html = None
+        if kept is not None:
+            try:
+                html = self._shards[n][ident] = _text(kept)
+            except UnicodeDecodeError:  # not what this cache writes: made again
+                del self._shards[n][ident]
         if html is None:
             self.misses += 1
         else:
@@ -312,7 +326,8 @@ class RenderCache:
         n = ident[0] % self.shards
         shard = self._shard(n)
         self._used.setdefault(n, set()).add(ident)
-        if shard.get(ident) != html:
+        kept = shard.get(ident)  # a str, or the UTF-8 view of an entry read and not yet used
+        if kept is None or kept != (html if isinstance(kept, str) else html.encode("utf-8", "surrogatepass")):
             shard[ident] = html
             self._dirty.add(n)
 

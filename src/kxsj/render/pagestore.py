@@ -120,7 +120,7 @@ class PageStore:
         self.rendered = 0
         payload = read_sealed(self.out_dir / CACHE_DIR / MANIFEST, LABEL)
         try:
-            saved = json.loads(payload.decode("utf-8")) if payload is not None else {}
+            saved = json.loads(bytes(payload)) if payload is not None else {}
             if saved.get("version") == VERSION and saved.get("site") == self.key:
                 self._old = dict(saved["pages"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):

@@ -123,7 +123,7 @@ class BuildStamp:
         if payload is None:
             return None
         try:
-            saved = json.loads(payload.decode("utf-8"))
+            saved = json.loads(bytes(payload))
             if saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
                 return None
             return saved["report"]

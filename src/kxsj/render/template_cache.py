@@ -66,7 +66,7 @@ class TemplateCodeCache(jinja2.BytecodeCache):
         if data is None:
             return
         try:
-            bucket.bytecode_from_string(data)  # resets the bucket on another source, Python or format
+            bucket.bytecode_from_string(bytes(data))  # resets the bucket on another source, Python or format
         except Exception:  # written by this key but unreadable (another Jinja release): compile again
             bucket.reset()
         if bucket.code is not None:
