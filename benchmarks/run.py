@@ -280,12 +280,15 @@ def tools(base: Path, wanted: list[str], n: int, kxsj_src: Path = REPO / "src") 
     found = []
     if "kxsj" in wanted:
         env = dict(os.environ, PYTHONPATH=str(kxsj_src) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        # The user cache folder (cache key, compiled templates) in the site, so a cold run starts without it.
+        env["XDG_CACHE_HOME"] = str(base / "kxsj" / ".user-cache")
+        env.pop("KXSJ_CACHE_KEY", None)
         found.append(
             Tool(
                 "kxsj",
                 [sys.executable, "-m", "kxsj", "--root", str(base / "kxsj"), "build"],
                 f"posts/{post}",
-                ("public",),
+                ("public", ".user-cache"),
                 env,
             )
         )

@@ -69,6 +69,14 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "slow: takes seconds, e.g. builds the whole corpus"
     )
+    # Builds keep their cache key and compiled templates in the user's cache
+    # folder: during the tests, a folder of their own (subprocesses inherit it).
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="kxsj-test-cache-home-")
+    os.environ["XDG_CACHE_HOME"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -185,8 +185,9 @@ def test_facts_that_do_not_match_the_html_never_reach_a_page(citing_site):
     site, deferred = citing_site
     out = build(site)
     for shard in (out / CACHE_DIR / "facts").rglob("*.bin"):
-        entries = _decode_shard(shard.read_bytes())
-        shard.write_bytes(_encode_shard({k: "0" * 64 + v[64:] for k, v in entries.items()}))
+        label = f"facts/{shard.parent.name}/{shard.stem}"
+        entries = _decode_shard(shard.read_bytes(), label)
+        shard.write_bytes(_encode_shard({k: "0" * 64 + v[64:] for k, v in entries.items()}, label))
     edit_post(site, "（改动）")
     build(site)
     assert deferred, "the damaged facts were not used at all"

@@ -7,6 +7,7 @@ used; a damaged cache file must be ignored, not half-read.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import pytest
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.render import cache as cache_mod
-from kxsj.render.cache import CACHE_DIR, MAGIC, RenderCache, _encode_shard, _source_digest, renderer_key
+from kxsj.render.cache import CACHE_DIR, RenderCache, _encode_shard, _source_digest, renderer_key
+from kxsj.sealed_cache import MAGIC
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -24,6 +26,11 @@ def tree(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.relative_to(folder).parts[0] != CACHE_DIR
     }
+
+
+def label_of(shard: Path) -> str:
+    """What a shard file is sealed as: its cache, key folder and shard number."""
+    return f"{shard.parent.parent.name}/{shard.parent.name}/{shard.stem}"
 
 
 def shards(root: Path, out: str = "public") -> list[Path]:
@@ -80,9 +87,10 @@ def test_renderer_key_changes_with_options_and_code(tmp_path):
         lambda data: data[: len(data) // 2],  # truncated
         lambda data: data[:-1] + bytes([data[-1] ^ 0xFF]),  # one byte flipped
         lambda data: b"not a cache file",
-        lambda data: MAGIC + b"\0" * 32 + b"payload",  # right magic, wrong digest
+        lambda data: MAGIC + b"\0" * 32 + b"payload",  # right magic, wrong MAC
+        lambda data: data[: len(MAGIC)] + hashlib.sha256(data[len(MAGIC) + 32 :]).digest() + data[len(MAGIC) + 32 :],
     ],
-    ids=["truncated", "flipped", "foreign", "bad-digest"],
+    ids=["truncated", "flipped", "foreign", "bad-mac", "plain-checksum"],
 )
 def test_a_damaged_shard_is_ignored_and_rewritten(tmp_path, damage):
     cache = RenderCache(tmp_path, "k")
@@ -98,17 +106,42 @@ def test_a_damaged_shard_is_ignored_and_rewritten(tmp_path, damage):
     assert RenderCache(tmp_path, "k").get("text") == "<p>html</p>"
 
 
-def test_a_validly_framed_shard_of_the_wrong_shape_is_ignored(tmp_path):
-    import marshal
+def test_a_sealed_shard_of_the_wrong_shape_is_ignored(tmp_path):
+    """Records cut short, or values that are not UTF-8, under a valid MAC: ignored, not half-read."""
+    from kxsj.sealed_cache import pack_records, seal
 
     cache = RenderCache(tmp_path, "k")
     cache.put("text", "<p>html</p>")
     cache.save()
     (shard,) = list((tmp_path / "k").glob("*.bin"))
-    payload = marshal.dumps({"not bytes": 1})
-    import hashlib
+    label = label_of(shard)
+    good = pack_records({b"x" * 32: b"<p>html</p>"})
+    for payload in (good[:-1], good + b"\x05", pack_records({b"x" * 32: b"\xff\xfe"})):
+        shard.write_bytes(seal(label, payload))
+        assert RenderCache(tmp_path, "k").get("text") is None, payload
 
-    shard.write_bytes(MAGIC + hashlib.sha256(payload).digest() + payload)
+
+def test_a_shard_made_with_another_key_or_moved_is_never_used(tmp_path, monkeypatch):
+    """Someone who can write the output but has not got the cache key cannot make an entry that is served."""
+    cache = RenderCache(tmp_path, "k")
+    cache.put("text", "<p>html</p>")
+    cache.save()
+    (shard,) = list((tmp_path / "k").glob("*.bin"))
+    entries = cache_mod._decode_shard(shard.read_bytes(), label_of(shard))
+    assert entries is not None and list(entries.values()) == ["<p>html</p>"]
+
+    monkeypatch.setenv("KXSJ_CACHE_KEY", "the attacker's own key")
+    forged = _encode_shard({k: "<script>alert(1)</script>" for k in entries}, label_of(shard))
+    monkeypatch.delenv("KXSJ_CACHE_KEY")
+    shard.write_bytes(forged)
+    assert RenderCache(tmp_path, "k").get("text") is None
+
+    # A genuine shard of another cache (here the facts of the same text, same hash) does not verify as HTML.
+    facts = RenderCache(tmp_path / "facts", "k")
+    facts.put("text", "<script>alert(2)</script>")
+    facts.save()
+    (other,) = list((tmp_path / "facts" / "k").glob("*.bin"))
+    shutil.copy(other, shard)
     assert RenderCache(tmp_path, "k").get("text") is None
 
 
@@ -169,12 +202,12 @@ def test_an_edited_post_is_rendered_again(site):
 
 
 def poison(root: Path) -> int:
-    """Rewrite every cache entry to wrong HTML in a valid shard: what a stale cache would hold."""
+    """Rewrite every cache entry to wrong HTML in a valid shard (sealed with the key): what a stale cache would hold."""
     count = 0
     for shard in shards(root):
-        entries = cache_mod._decode_shard(shard.read_bytes())
+        entries = cache_mod._decode_shard(shard.read_bytes(), label_of(shard))
         assert entries is not None
-        shard.write_bytes(_encode_shard({k: "<p>POISONED</p>" for k in entries}))
+        shard.write_bytes(_encode_shard({k: "<p>POISONED</p>" for k in entries}, label_of(shard)))
         count += len(entries)
     return count
 
@@ -261,9 +294,12 @@ def test_the_stamp_records_the_output_an_in_place_update_left(site):
     build(site, "public")
     import json
 
-    saved = json.loads((site / "public" / CACHE_DIR / "build.json").read_text(encoding="utf-8"))["manifest"]
+    from kxsj.render import stamp
+    from kxsj.sealed_cache import read_sealed
+
+    saved = json.loads(bytes(read_sealed(site / "public" / CACHE_DIR / stamp.STAMP_FILE, stamp.LABEL)))["manifest"]
     assert not (site / "public" / "stray.html").exists()
-    assert saved == cache_mod.output_manifest(site / "public")
+    assert saved == stamp.output_manifest(site / "public")
     assert "index.html" in saved and not any(rel.startswith(CACHE_DIR) for rel in saved)
 
 
@@ -271,9 +307,9 @@ def test_library_versions_are_those_importlib_metadata_gives():
     """The cache keys read versions from the ``.dist-info`` folder names: they must be the installed versions."""
     from importlib import metadata
 
-    from kxsj.render import cache, pagestore
+    from kxsj.render import cache, pagestore, stamp
 
-    names = {*cache._LIBRARIES, *cache._STAMP_LIBRARIES, *pagestore._LIBRARIES, "PyYAML", "no-such-library-kxsj"}
+    names = {*cache._LIBRARIES, *stamp._STAMP_LIBRARIES, *pagestore._LIBRARIES, "PyYAML", "no-such-library-kxsj"}
     for name in sorted(names):
         try:
             expected = metadata.version(name)

@@ -47,8 +47,8 @@ def test_a_kept_memo_answers_only_while_urls_titles_dates_and_tags_stay(tmp_path
 
     memo = RelatedMemo()
     related(archive(), memo)
-    memo.save(tmp_path / "related.pickle")
-    kept = RelatedMemo.load(tmp_path / "related.pickle")
+    memo.save(tmp_path / "related.json")
+    kept = RelatedMemo.load(tmp_path / "related.json")
     assert related(archive(), kept) == related(archive(), RelatedMemo())
     changed = archive(n3=["c"])  # one post's tags: other posts' related change too
     assert related(changed, kept) == related(archive(n3=["c"]), RelatedMemo()) != related(archive(), RelatedMemo())
@@ -59,8 +59,8 @@ def test_a_kept_memo_answers_only_while_urls_titles_dates_and_tags_stay(tmp_path
     retitled, fresh = archive(), archive()
     retitled[5].title = fresh[5].title = "新标题"  # links show titles: a kept answer would show the old one
     assert titles(retitled, kept) == titles(fresh, RelatedMemo())
-    (tmp_path / "related.pickle").write_bytes(b"damaged")
-    assert RelatedMemo.load(tmp_path / "related.pickle").key is None
+    (tmp_path / "related.json").write_bytes(b"damaged")
+    assert RelatedMemo.load(tmp_path / "related.json").key is None
 
 
 def test_post_without_tags_has_no_related():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 from kxsj.lint import parse_and_lint_post_file
@@ -81,7 +80,7 @@ def test_a_damaged_cache_file_is_ignored(tmp_path):
     cache = ParseCache(tmp_path / "none")
     load(posts, cache)
     cache.save_into(tmp_path / "c")
-    (path,) = (tmp_path / "c" / FOLDER).rglob("*.pickle")
+    (path,) = (tmp_path / "c" / FOLDER).rglob("*.bin")
     path.write_bytes(path.read_bytes()[:-20])
     cache = ParseCache(tmp_path / "c")
     assert load(posts, cache).posts[0].title == "缓存测试" and cache.hits == 0
@@ -93,9 +92,11 @@ def test_a_damaged_cache_file_is_ignored(tmp_path):
 def test_the_build_keeps_the_cache_in_the_output_and_uses_it(tmp_site):
     out = tmp_site / "public"
     build_site(BuildOptions(tmp_site, tmp_site / "posts", out))
+    from kxsj.sealed_cache import read_sealed, unpack_records
+
     entries = {}
-    for path in (out / CACHE_DIR / FOLDER).rglob("*.pickle"):
-        entries.update(pickle.loads(path.read_bytes()))
+    for path in (out / CACHE_DIR / FOLDER).rglob("*.bin"):
+        entries.update(unpack_records(read_sealed(path, f"{FOLDER}/{path.parent.name}/{path.stem}")))
     assert len(entries) == len([p for p in (tmp_site / "posts").iterdir() if p.is_file()])
     cache = ParseCache(out / CACHE_DIR)
     load_posts(tmp_site / "posts", parse=cache, parse_file=parse_and_lint_post_file)  # as the build reads them
@@ -110,12 +111,12 @@ def test_an_edit_rewrites_only_its_own_shard(tmp_path):
     cache = ParseCache(tmp_path / "none")
     load(posts, cache)
     cache.save_into(tmp_path / "c1")
-    before = {p.name: p.stat().st_ino for p in (tmp_path / "c1" / FOLDER).rglob("*.pickle")}
+    before = {p.name: p.stat().st_ino for p in (tmp_path / "c1" / FOLDER).rglob("*.bin")}
     (posts / "p07.md").write_text(POST.replace("缓存测试", "改过的"), encoding="utf-8")
     cache = ParseCache(tmp_path / "c1")
     assert [p.title for p in load(posts, cache).posts if p.title == "改过的"] == ["改过的"]
     cache.save_into(tmp_path / "c2")
-    after = {p.name: p.stat().st_ino for p in (tmp_path / "c2" / FOLDER).rglob("*.pickle")}
+    after = {p.name: p.stat().st_ino for p in (tmp_path / "c2" / FOLDER).rglob("*.bin")}
     assert len(before) > 2
     # The edited file's old entry goes and its new one comes: one shard or two change (or appear, or go).
     changed = [name for name in before.keys() | after.keys() if before.get(name) != after.get(name)]
@@ -143,3 +144,35 @@ def test_a_kept_post_brings_the_digests_of_its_texts(tmp_path):
     assert second.hits == 1 and post.excerpt != post.body
     for text in (post.body, post.excerpt):
         assert digests._kept[id(text)] == (text, hashlib.sha256(text.encode()).digest())  # given, not computed here
+
+
+def test_drafts_are_parsed_but_never_kept(tmp_path):
+    """A draft's text never reaches the cache, which travels with the published output."""
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    (posts / "a.md").write_text(POST, encoding="utf-8")
+    (posts / "draft.md").write_text(POST.replace("tags:", "draft: true\ntags:").replace("正文", "草稿秘密正文"), encoding="utf-8")
+    cache = ParseCache(tmp_path / "none")
+    assert sorted(p.draft for p in load(posts, cache).posts) == [False, True]
+    cache.save_into(tmp_path / "c")
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "c").rglob("*") if p.is_file())
+    assert "缓存测试".encode() in stored and "草稿秘密正文".encode() not in stored
+    again = ParseCache(tmp_path / "c")
+    assert sorted(p.draft for p in load(posts, again).posts) == [False, True] and again.hits == 1
+
+
+def test_entries_come_back_as_the_same_plain_data(tmp_site):
+    """Every kind of parse result (posts, dump entries, metadata, diagnostics) survives the JSON round trip."""
+    from kxsj.load import parse_post_file
+    from kxsj.load.metadata import load_metadata
+    from kxsj.load.parse_codec import decode, encode
+
+    posts = tmp_site / "posts"
+    (posts / "a.md").write_text(POST + "\n<!--more-->\n\n后文，$y$。\n", encoding="utf-8")
+    (posts / "bad.md").write_text("---\ntitle: [unclosed\n---\n正文\n", encoding="utf-8")
+    files = sorted(p for p in posts.iterdir() if p.is_file())
+    assert {p.suffix for p in files} >= {".txt", ".md", ".yml"}
+    for path in files:
+        diags: list = []
+        result = (load_metadata if path.suffix == ".yml" else parse_post_file)(path, diags)
+        assert decode(encode([result, diags])) == [result, diags], path

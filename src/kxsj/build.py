@@ -36,7 +36,7 @@ Below it a site may have fewer texts than are worth two workers
 (``kxsj.render.parallel.MIN_PARALLEL``); the posts are counted only later.
 """
 
-RELATED_FILE = "related.pickle"
+RELATED_FILE = "related.json"
 """``assign_related``'s memo in the output's cache: it holds until a post's URL, title, date or tags change."""
 
 
@@ -242,7 +242,7 @@ def _build(
     clean_stale(options.out_dir.resolve())
     stamp = None
     if posts is None and to_html is None:  # from files: nothing changed since the last build -> nothing to do
-        from kxsj.render.cache import build_stamp
+        from kxsj.render.stamp import build_stamp
 
         stamp, digest = build_stamp(options.root, options.posts_dir, options.out_dir, config, options.drafts, options.strict)
         saved = stamp.load(digest, options.out_dir)
@@ -327,10 +327,11 @@ def _build(
     store = None
     if cache is not None:  # from files: pages whose inputs did not change are taken from the current output
         store = page_store(options.out_dir, config, options.root, posts, digests)
-    templates = TemplateCodeCache(options.out_dir)
+    templates = TemplateCodeCache(config)  # in the user's cache folder: no code is read from the output
     try:
         # Render workers write the pages into a spool beside the output, linked from there.
-        spool = cleanup.enter_context(page_spool(options.out_dir))
+        spooling = cleanup.enter_context(contextlib.ExitStack())
+        spool = spooling.enter_context(page_spool(options.out_dir))
         site = render_site(
             posts, config, html_of, options.root, progress, memo=store, render_pages=lambda makes: call_all(makes, spool=spool),
             env=make_environment(config, options.root, templates),
@@ -353,21 +354,32 @@ def _build(
         saves.append(lambda folder: facts.save_into(facts_home(folder)))
     if store is not None and renderer and renderer[0].mismatched:
         store = None  # a body's HTML did not match its cached facts: keep no page key made from them
+    # Caches hold nothing the site does not publish without --drafts.
+    drafts = [t for p in posts if p.draft for t in (p.body, p.excerpt) if t] if options.drafts else []
+    if drafts:
+        store = None  # its manifest names the drafts' pages
+        for kept in (cache, facts, counted):
+            if kept is not None:
+                kept.leave_out(drafts)
     if counted is not None:
         saves.append(lambda folder: counted.save_into(folder / CACHE_DIR / "reading"))
     if parsed is not None:
         saves.append(lambda folder: parsed.save_into(folder / CACHE_DIR))
     if related is not None:
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
-    if store is not None:
-        saves.append(store.save_into)
-    saves.append(templates.save_into)
     skip = () if config.mathjax == "local" else ("mathjax",)
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
     diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
+
+    def finish(folder: Path) -> None:
+        # Every page is in the new output now: the spool goes before the
+        # commit, as removing its links changes the pages' change times.
+        spooling.close()
+        _finish_output(folder, saves, indexer, diags)
+
     try:
         write_output(
             site.pages,
@@ -377,7 +389,7 @@ def _build(
             protected=protected,
             inputs=inputs,
             commit=not failing,
-            finish=lambda folder: _finish_output(folder, saves, indexer, diags),
+            finish=finish,
             # Pagefind reads the whole finished site: with search on, a new tree is swapped in.
             in_place=indexer is None,
             listing=listing,
@@ -387,7 +399,26 @@ def _build(
         diags.append(Diagnostic(str(options.out_dir), 0, "error", message))
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
-    if stamp is not None and final.written:
-        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
-        stamp.save(digest, options.out_dir, saved, listing or None)
+    if final.written and (store is not None or stamp is not None):
+        _record_output(options.out_dir, listing, store, stamp, digest if stamp is not None else "", final, diags, drafts)
     return final
+
+
+def _record_output(out_dir: Path, listing, store, stamp, digest: str, final: BuildReport, diags, drafts) -> None:
+    """The page manifest and the build stamp, made from the committed output as it now is on disk.
+
+    They bind each file by its size, times and inode (``files_below``):
+    ``listing`` is the in-place update's, taken after its commit (the
+    render spool was removed before it), else the output is walked now.
+    """
+    from kxsj.write.output import files_below
+
+    if not listing:
+        files_below(str(out_dir), listing)
+    if store is not None:
+        store.save(out_dir, listing)
+    if stamp is not None and drafts:
+        stamp.forget()  # its report may quote drafts
+    elif stamp is not None:
+        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
+        stamp.save(digest, out_dir, saved, listing)

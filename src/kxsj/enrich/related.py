@@ -10,7 +10,8 @@ and the neighbour is the nearest part that is there.
 
 from __future__ import annotations
 
-import pickle
+import hashlib
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
@@ -32,35 +33,50 @@ class RelatedMemo:
     after an edit of a body (the common case, in ``kxsj serve`` after every
     save and in a build after one edit) none of those changed, and the last
     answer still holds.  ``kxsj build`` keeps it in the output's cache
-    (``load``/``save``); ``kxsj serve`` keeps one in memory.
+    (``load``/``save``) as JSON sealed with the cache key
+    (``kxsj.sealed_cache``): a file that does not verify is ignored and the
+    answer computed again.  ``kxsj serve`` keeps one in memory.
     """
 
+    LABEL = "related"
+
     def __init__(self) -> None:
-        self.key: Optional[tuple] = None
+        self.key: Optional[str] = None
         self.related: list[list[tuple[str, str]]] = []
+        self.drafts = False
+        """Whether the answer is about drafts too: then it is not saved (caches hold no drafts)."""
 
     @staticmethod
-    def key_of(posts: list[Post], limit: int) -> tuple:
-        return (limit, [(p.url, p.title, p.date, tuple(p.tags)) for p in posts])
+    def key_of(posts: list[Post], limit: int) -> str:
+        """A digest of everything the answer follows from."""
+        data = [limit, [(p.url, p.title, p.date.iso(), p.tags) for p in posts]]
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod
     def load(cls, path: Path) -> "RelatedMemo":
+        from kxsj.sealed_cache import read_sealed
+
         memo = cls()
+        payload = read_sealed(path, cls.LABEL)
         try:
-            with open(path, "rb") as f:
-                key, related = pickle.load(f)
-            if isinstance(key, tuple) and isinstance(related, list):
-                memo.key, memo.related = key, related
-        except Exception:  # missing or damaged: computed again
-            pass
+            key, related = json.loads(bytes(payload).decode("utf-8", "surrogatepass")) if payload is not None else (None, [])
+            if isinstance(key, str) and isinstance(related, list):
+                memo.key = key
+                memo.related = [[(str(url), str(title)) for url, title in refs] for refs in related]
+        except (ValueError, TypeError):  # damaged: computed again
+            memo.key, memo.related = None, []
         return memo
 
     def save(self, path: Path) -> None:
         from kxsj.render.cache import _write_atomic
+        from kxsj.sealed_cache import seal
 
+        if self.drafts or self.key is None:
+            return
+        data = json.dumps([self.key, self.related], ensure_ascii=False).encode("utf-8", "surrogatepass")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(path, pickle.dumps((self.key, self.related), protocol=pickle.HIGHEST_PROTOCOL))
+            _write_atomic(path, seal(self.LABEL, data))
         except OSError:
             pass
 
@@ -78,6 +94,7 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[R
     """
     memo = memo if memo is not None else _serve_memo
     key = RelatedMemo.key_of(posts, limit)
+    memo.drafts = any(p.draft for p in posts)
     if key == memo.key:
         for post, related in zip(posts, memo.related):
             post.related = [PostRef(url, title) for url, title in related]

@@ -11,28 +11,33 @@ Why a stale result can never be used: the key is a digest of the file's
 edit), the path as given and as shown in messages, the parser's name, and
 all of kxsj's code.  A result is stored only if the file held the bytes it
 is keyed by both before and after it was parsed.  The build's stamp has
-already hashed every post file, and passes those digests in (``known``).  Results are kept pickled, so each build gets
-fresh objects that later stages may change freely.
+already hashed every post file, and passes those digests in (``known``).
+Results are kept as JSON (``kxsj.load.parse_codec``), so each build gets
+fresh objects that later stages may change freely, and nothing read back
+can run code.  Drafts are never kept: a draft is parsed again every build.
 
 It lives in the output folder like the other caches, in 16 shard files
-(``OUT/.kxsj-cache/parse/<code key>/<n>.pickle``, by the first byte of the
-key), and is written into the new output before it is committed: a shard
-whose entries did not change is linked from the current output instead of
-written again, so an edit rewrites one sixteenth of it.  Deleting it is
-always safe.
+(``OUT/.kxsj-cache/parse/<code key>/<n>.bin``, by the first byte of the
+key), each sealed with the cache key (``kxsj.sealed_cache``): a shard that
+was edited, forged, truncated or moved does not verify and is ignored, and
+its files are parsed again.  It is written into the new output before it is
+committed: a shard whose entries did not change is linked from the current
+output instead of written again, so an edit rewrites one sixteenth of it.
+Deleting it is always safe.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from kxsj.load import ParseFile
 from kxsj.load.files import MAX_BYTES, display_path
+from kxsj.load.parse_codec import decode, encode
 from kxsj.model import Diagnostic, Post
+from kxsj.sealed_cache import pack_records, read_sealed, seal, unpack_records
 
 if TYPE_CHECKING:
     from kxsj.render.cache import TextDigests
@@ -65,7 +70,24 @@ def _texts(result: Any) -> list[str]:
 def _code_key() -> str:
     from kxsj.render.cache import _package_digest
 
-    return hashlib.sha256(f"parse-cache 2 {_package_digest()}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"parse-cache 3 {_package_digest()}".encode()).hexdigest()[:32]
+
+
+def _shard_name(n: int) -> str:
+    return f"{n:x}.bin"
+
+
+def _label(key: str, n: int) -> str:
+    """What shard ``n`` is sealed as: a shard verifies only where it was written."""
+    return f"{FOLDER}/{key}/{n:x}"
+
+
+def _entry(data: bytes) -> tuple[Any, list[Diagnostic], Optional[list[bytes]]]:
+    """A stored ``(result, diagnostics, text digests)``; ValueError or TypeError if it is not one."""
+    result, found, digests = decode(data)
+    if not isinstance(found, list) or not all(isinstance(d, Diagnostic) for d in found):
+        raise ValueError("not a list of diagnostics")
+    return result, found, [bytes.fromhex(d) for d in digests] if digests is not None else None
 
 
 class ParseCache:
@@ -84,12 +106,9 @@ class ParseCache:
         self._new: dict[bytes, bytes] = {}
         self.hits = 0
         for n in range(SHARDS):
-            try:
-                with open(self.folder / f"{n:x}.pickle", "rb") as f:
-                    old = pickle.load(f)
-            except Exception:  # missing, truncated or foreign: those files are parsed again
-                continue
-            if isinstance(old, dict) and all(isinstance(k, bytes) and k and k[0] % SHARDS == n for k in old):
+            payload = read_sealed(self.folder / _shard_name(n), _label(self.key, n))
+            old = unpack_records(payload) if payload is not None else None
+            if old is not None and all(k and k[0] % SHARDS == n for k in old):
                 self._old.update(old)
                 self._old_keys[n] = set(old)
 
@@ -106,8 +125,8 @@ class ParseCache:
         kept = self._old.get(key)
         if kept is not None:
             try:
-                result, found, digests = pickle.loads(kept)
-            except Exception:
+                result, found, digests = _entry(kept)
+            except (ValueError, TypeError):  # not what this code writes: parsed again
                 pass
             else:
                 self.hits += 1
@@ -122,11 +141,12 @@ class ParseCache:
         result = parse_file(path, found)
         diags.extend(found)
         # Kept only if the file held the keyed bytes before and after parsing.
-        if before == content and _file_digest(path) == content:
-            digests = [self.digests(text) for text in _texts(result)] if self.digests is not None else None
+        # A draft is never kept: the cache holds nothing the site does not publish.
+        if before == content and _file_digest(path) == content and not (isinstance(result, Post) and result.draft):
+            digests = [self.digests(text).hex() for text in _texts(result)] if self.digests is not None else None
             try:
-                self._new[key] = pickle.dumps((result, found, digests), protocol=pickle.HIGHEST_PROTOCOL)
-            except (pickle.PicklingError, TypeError, AttributeError):
+                self._new[key] = encode([result, found, digests])
+            except (TypeError, ValueError):
                 pass
             else:
                 self._old_keys.pop(key[0] % SHARDS, None)  # a new result: its shard is written again
@@ -144,9 +164,9 @@ class ParseCache:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             for n, entries in sorted(shards.items()):
-                name = f"{n:x}.pickle"
+                name = _shard_name(n)
                 if entries.keys() == self._old_keys.get(n) and try_link(self.folder / name, folder / name):
                     continue  # the same entries: the same results for the same keys
-                _write_atomic(folder / name, pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+                _write_atomic(folder / name, seal(_label(self.key, n), pack_records(entries)))
         except OSError:
             pass

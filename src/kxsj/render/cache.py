@@ -5,9 +5,9 @@ code and CJK extensions costs milliseconds a post), and between two builds
 almost every body is unchanged.  So each result is stored in the output
 folder, under ``OUT/.kxsj-cache/html/<renderer key>/``, and the next build
 looks it up by a hash of the Markdown text instead of rendering it again.
-The cache lives inside the output so that a build writes nothing outside
-its output folder: it is read from the current output and written into the
-new one before the swap (``RenderCache.save_into``).
+The cache lives inside the output, so it travels with it (CI keeps the
+output between runs): it is read from the current output and written into
+the new one before the swap (``RenderCache.save_into``).
 
 Why a stale entry can never be served:
 
@@ -19,10 +19,13 @@ Why a stale entry can never be served:
   so old entries are simply never found, and are not carried into the next output.
 * Entries live in 256 shard files (by the first byte of their key), each
   written whole to a temporary file and renamed into place, so a crash
-  leaves the old shard or the new one, never half of one.  A shard starts
-  with a magic line and the SHA-256 of its payload: a truncated, edited or
-  otherwise corrupt shard fails the check and is ignored (its posts are
-  rendered again and the shard rewritten), never half-read.
+  leaves the old shard or the new one, never half of one.  A shard is
+  plain records sealed with a keyed MAC (``kxsj.sealed_cache``; the key is
+  not in the output): a truncated, edited, forged or moved shard fails the
+  check and is ignored (its posts are rendered again and the shard
+  rewritten), never half-read, and nothing in it is ever run.
+* Drafts are never kept (``leave_out``): a cache holds no text the site
+  does not publish.
 
 Beside the HTML, ``OUT/.kxsj-cache/facts/`` keeps each text's *facts*
 (``html_facts``: the HTML's SHA-256 and the titles it may cite), so that a
@@ -36,22 +39,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import marshal
 import os
 import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional, Union
 
 from kxsj.render.settings import render_settings
+from kxsj.sealed_cache import pack_records, seal, unpack_records, unseal
 from kxsj.write.output import try_link
 
 CACHE_DIR = ".kxsj-cache"
 """The cache folder inside the site root (git-ignored)."""
-MAGIC = b"kxsj-html-cache 1\n"
-_DIGEST = 32
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _LIBRARIES = ("markdown", "pymdown-extensions", "pygments")
 
@@ -204,28 +205,28 @@ def renderer_key(options: Optional[Mapping[str, object]] = None) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
-def _decode_shard(data: bytes) -> Optional[dict[bytes, str]]:
-    """The entries of one shard file, or None when it is not exactly what ``_encode_shard`` wrote."""
-    head = len(MAGIC)
-    if len(data) < head + _DIGEST or not data.startswith(MAGIC):
-        return None
-    digest, payload = data[head : head + _DIGEST], data[head + _DIGEST :]
-    if hashlib.sha256(payload).digest() != digest:
-        return None
+def _decode_shard(data: bytes, label: str, lazy: bool = False) -> Optional[dict[bytes, Union[str, memoryview]]]:
+    """The entries of one shard file, or None unless ``_encode_shard`` wrote it, as ``label``, with this cache key.
+
+    ``lazy`` leaves each value as a view of its UTF-8 (``_text`` decodes
+    it): a build reads whole shards but uses few of their entries.
+    """
+    payload = unseal(label, data)
+    records = unpack_records(payload) if payload is not None else None
+    if records is None or lazy:
+        return records
     try:
-        entries = marshal.loads(payload)
-    except (ValueError, EOFError, TypeError):
+        return {k: _text(v) for k, v in records.items()}
+    except UnicodeDecodeError:
         return None
-    if not isinstance(entries, dict) or not all(
-        isinstance(k, bytes) and isinstance(v, str) for k, v in entries.items()
-    ):
-        return None
-    return entries
 
 
-def _encode_shard(entries: dict[bytes, str]) -> bytes:
-    payload = marshal.dumps(entries)
-    return MAGIC + hashlib.sha256(payload).digest() + payload
+def _text(value: Union[str, memoryview]) -> str:
+    return value if isinstance(value, str) else str(value, "utf-8", "surrogatepass")
+
+
+def _encode_shard(entries: Mapping[bytes, Union[str, memoryview]], label: str) -> bytes:
+    return seal(label, pack_records({k: v.encode("utf-8", "surrogatepass") if isinstance(v, str) else v for k, v in entries.items()}))
 
 
 class TextDigests:
@@ -271,23 +272,27 @@ class RenderCache:
         self.dir = self.folder / (name or key)
         self.shards = shards
         """Entries are spread over this many files (at most 256) by their hash's first byte."""
-        self._shards: dict[int, dict[bytes, str]] = {}
+        self._shards: dict[int, dict[bytes, Union[str, memoryview]]] = {}
         self._dirty: set[int] = set()
         self._used: dict[int, set[bytes]] = {}
         self.hits = 0
         self.misses = 0
 
+    def _label(self, n: int) -> str:
+        """What a shard file is sealed as: cache, key folder and shard (``html/<key>/0a``), so it verifies nowhere else."""
+        return f"{self.folder.name}/{self.dir.name}/{n:02x}"
+
     def _id(self, text: str) -> bytes:
         return hashlib.sha256(self._key + self._digests(text)).digest()
 
-    def _shard(self, n: int) -> dict[bytes, str]:
+    def _shard(self, n: int) -> dict[bytes, Union[str, memoryview]]:
         shard = self._shards.get(n)
         if shard is None:
             try:
                 data = (self.dir / f"{n:02x}.bin").read_bytes()
             except OSError:
                 data = b""
-            shard = _decode_shard(data) if data else None
+            shard = _decode_shard(data, self._label(n), lazy=True) if data else None
             if shard is None:
                 shard = {}
                 if data:  # corrupt: rewrite it at the next save
@@ -298,8 +303,14 @@ class RenderCache:
     def get(self, text: str) -> Optional[str]:
         ident = self._id(text)
         n = ident[0] % self.shards
-        html = self._shard(n).get(ident)
+        kept = self._shard(n).get(ident)
         self._used.setdefault(n, set()).add(ident)
+        html = None
+        if kept is not None:
+            try:
+                html = self._shards[n][ident] = _text(kept)
+            except UnicodeDecodeError:  # not what this cache writes: made again
+                del self._shards[n][ident]
         if html is None:
             self.misses += 1
         else:
@@ -316,9 +327,19 @@ class RenderCache:
         n = ident[0] % self.shards
         shard = self._shard(n)
         self._used.setdefault(n, set()).add(ident)
-        if shard.get(ident) != html:
+        kept = shard.get(ident)  # a str, or the UTF-8 view of an entry read and not yet used
+        if kept is None or kept != (html if isinstance(kept, str) else html.encode("utf-8", "surrogatepass")):
             shard[ident] = html
             self._dirty.add(n)
+
+    def leave_out(self, texts: Iterable[str]) -> None:
+        """Keep none of ``texts`` (a ``--drafts`` build's drafts): they are not saved, and their shards are rewritten."""
+        for text in texts:
+            ident = self._id(text)
+            n = ident[0] % self.shards
+            self._used.get(n, set()).discard(ident)
+            if self._shard(n).pop(ident, None) is not None:
+                self._dirty.add(n)
 
     def save(self, drop_unused: bool = True) -> None:
         """Write every changed shard atomically; with ``drop_unused``, entries this build never asked for go.
@@ -344,7 +365,7 @@ class RenderCache:
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
             for n in sorted(todo):
-                _write_atomic(self.dir / f"{n:02x}.bin", _encode_shard(self._shards[n]))
+                _write_atomic(self.dir / f"{n:02x}.bin", _encode_shard(self._shards[n], self._label(n)))
         except OSError:
             return
         self._dirty.clear()
@@ -354,7 +375,7 @@ class RenderCache:
 
         The build writes its output into a fresh folder and swaps it in, so
         the cache travels with it: read from the old output, written into the
-        new one, and nothing outside the output folder is ever touched.
+        new one.
         Entries the build did not use, and other renderer keys, are left behind,
         except in a shard this build never read (its entries were only
         ``touch``-ed): that one is carried over whole, as reading it just to
@@ -372,7 +393,7 @@ class RenderCache:
                     continue  # every entry of the old shard used, none added: the same bytes
                 shard = {k: v for k, v in whole.items() if k in used}
                 if shard:
-                    _write_atomic(target / name, _encode_shard(shard))
+                    _write_atomic(target / name, _encode_shard(shard, self._label(n)))
         except OSError:
             return
 
@@ -576,11 +597,7 @@ def site_renderer(
 
 
 # --------------------------------------------------------------------------
-# Build stamp: nothing changed -> nothing to do
-
-
-STAMP_VERSION = 2
-_STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
+# All of kxsj's code, for the caches whose results any module may change
 
 
 def _package_digest(package_dir: Path = _PACKAGE_DIR) -> str:
@@ -593,150 +610,3 @@ def _hash_package(package_dir: Path) -> str:
     for path in sorted(package_dir.rglob("*.py")):
         h.update(path.relative_to(package_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
-
-
-def _content_line(path: str, digests: Optional[dict[str, str]]) -> str:
-    from kxsj.load.files import MAX_BYTES, read_regular
-
-    try:  # only regular files are read: a FIFO or /dev/zero in posts/ must not hang the build
-        digest = hashlib.sha256(read_regular(path, MAX_BYTES)).hexdigest()
-    except OSError as exc:
-        return f"{path} unreadable {exc.errno}"
-    if digests is not None:
-        digests[os.path.abspath(path)] = digest
-    return f"{path} {digest}"
-
-
-def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]] = None) -> Iterable[str]:
-    """One line per file below ``folder``: its path and its content hash (or size and mtime).
-
-    Content hashes are also put in ``digests`` (absolute path -> SHA-256 hex).
-    """
-    if folder.is_file():
-        yield _content_line(str(folder), digests)
-        return
-    if not folder.is_dir():
-        yield f"{folder}: none"
-        return
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not (d == CACHE_DIR and dirpath == str(folder)))
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if content:
-                yield _content_line(path, digests)
-            else:
-                try:
-                    st = os.stat(path)
-                except OSError as exc:  # a broken symlink among the static files
-                    yield f"{path} unreadable {exc.errno}"
-                    continue
-                yield f"{path} {st.st_size} {st.st_mtime_ns}"
-
-
-def inputs_digest(
-    sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object], digests: Optional[dict[str, str]] = None
-) -> str:
-    """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
-
-    ``settings`` are the build's options (base URL, drafts, strict, output
-    folder, search tool found or not); kxsj's code and library versions are
-    always in.  Each source file's SHA-256 goes into ``digests`` (the parse
-    cache then need not read unchanged files again).
-    """
-    h = hashlib.sha256()
-    for line in (
-        f"stamp={STAMP_VERSION}",
-        f"python={sys.version_info[:3]}",
-        *_library_versions(_STAMP_LIBRARIES),
-        f"code={_package_digest()}",
-        *(f"setting:{k}={v!r}" for k, v in sorted(settings.items())),
-    ):
-        h.update(line.encode() + b"\n")
-    for folder in sources:
-        for line in _tree_entries(Path(folder), content=True, digests=digests):
-            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
-    for folder in assets:
-        for line in _tree_entries(Path(folder), content=False):
-            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
-    return h.hexdigest()
-
-
-def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = None) -> dict[str, list[int]]:
-    """The output as it is on disk, caches aside: every file's size and mtime (any touch changes it).
-
-    ``listing`` is ``files_below`` of the output with sizes and times when
-    the caller has it (``write_output`` gives it after an in-place update).
-    """
-    from kxsj.write.output import files_below
-
-    if listing is None:
-        listing = {}
-        files_below(str(out_dir), listing)
-    skip = CACHE_DIR + "/"
-    return {rel: st for rel, st in listing.items() if not rel.startswith(skip)}
-
-
-class BuildStamp:
-    """``OUT/.kxsj-cache/build.json``: the inputs digest, the output manifest and the report of the last build.
-
-    A build whose inputs digest matches, into an output folder that is
-    file for file as that build left it, would write the same bytes again;
-    it replays the saved report (diagnostics included) instead.
-    """
-
-    def __init__(self, root: Path, out_dir: Path):
-        self.path = Path(out_dir) / CACHE_DIR / "build.json"
-        self.file_digests: dict[str, str] = {}
-        """Absolute path -> SHA-256 hex of every source file, as hashed for the digest."""
-
-    def load(self, digest: str, out_dir: Path) -> Optional[dict]:
-        """The saved report when nothing changed since it was made, else None."""
-        import json
-
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-            if saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
-                return None
-            return saved["report"]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
-        """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
-        import json
-
-        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
-        except OSError:
-            pass
-
-    def forget(self) -> None:
-        try:
-            self.path.unlink()
-        except OSError:
-            pass
-
-
-def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool, strict: bool) -> tuple[BuildStamp, str]:
-    """The stamp for a build of ``root`` into ``out_dir`` and the digest of its inputs now."""
-    from kxsj.assets import asset_dirs
-    from kxsj.config import CONFIG_NAME
-
-    pagefind = None
-    if config.search:
-        from kxsj.write.search import find_pagefind
-
-        pagefind = str(find_pagefind())
-    settings = {
-        "base_url": config.base_url,
-        "drafts": drafts,
-        "strict": strict,
-        "out": str(Path(out_dir).resolve()),
-        "pagefind": pagefind,
-    }
-    sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
-    stamp = BuildStamp(root, out_dir)
-    digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.file_digests)
-    return stamp, digest

@@ -22,9 +22,14 @@ What a key covers, so that a reused page is always the page Jinja would make:
   every key: a full re-render.
 
 The keys of the last build are kept in ``OUT/.kxsj-cache/pages.json`` with
-each file's size and modification time as written.  A file touched since
-(edited by hand, truncated) no longer matches and is rendered again, and a
-missing or unreadable manifest just means every page is rendered.
+each file's size, modification and change times and inode as the committed
+output holds them, sealed with the cache key (``kxsj.sealed_cache``, the
+key is not in the output).  A file written since (edited by hand, even
+keeping its size and modification time: the change time cannot be set
+back), or put back from an archive (a new inode), no longer matches and is
+rendered again; a missing, unreadable, edited or forged manifest just means
+every page is rendered.  Pickle and marshal serve here only to *hash* a context into
+bytes; nothing is ever loaded with them.
 """
 
 from __future__ import annotations
@@ -45,10 +50,12 @@ from kxsj.config import Config
 from kxsj.model import Post
 from kxsj.render.cache import CACHE_DIR, TextDigests, _library_versions, _package_digest, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
+from kxsj.sealed_cache import read_sealed, seal
 from kxsj.write.output import page_file, page_rel
 
 MANIFEST = "pages.json"
-VERSION = 3
+LABEL = "pages"
+VERSION = 5
 _LIBRARIES = ("jinja2", "markupsafe")
 
 
@@ -108,13 +115,12 @@ class PageStore:
         self.key = key.hex()
         self._old: dict[str, list] = {}
         self._new: dict[str, str] = {}
-        self._kept: dict[str, list] = {}
-        """Reused pages' ``[size, mtime_ns]``: their file is the same, linked or left in place."""
         self._digests: dict[int, tuple[Any, bytes]] = {}
         self.reused = 0
         self.rendered = 0
+        payload = read_sealed(self.out_dir / CACHE_DIR / MANIFEST, LABEL)
         try:
-            saved = json.loads((self.out_dir / CACHE_DIR / MANIFEST).read_text(encoding="utf-8"))
+            saved = json.loads(bytes(payload)) if payload is not None else {}
             if saved.get("version") == VERSION and saved.get("site") == self.key:
                 self._old = dict(saved["pages"])
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -177,40 +183,31 @@ class PageStore:
         if old is not None and old[0] == key:
             file = os.path.join(self._out, page_rel(path))
             try:
-                st = os.stat(file)
+                st = os.lstat(file)
             except OSError:
                 st = None
-            if st is not None and [st.st_size, st.st_mtime_ns] == old[1:]:
+            if st is not None and [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] == old[1:]:
                 self.reused += 1
-                self._kept[path] = old[1:]
                 return Reused(file)
         self.rendered += 1
         return make()
 
-    def save_into(self, new_out: Path) -> None:
-        """Record this build's keys with the files as they are in ``new_out`` (the output about to be swapped in).
+    def save(self, out_dir: Path, listing: dict[str, list[int]]) -> None:
+        """Record this build's keys with the files as the committed output holds them.
 
-        A page missing there is one an in-place update keeps in the current
-        output (``kxsj.write.update``): its file there is recorded.
+        ``listing`` is ``files_below`` of the output with each file's
+        ``[size, mtime_ns, ctime_ns, inode]``: a file written since, or one
+        put back from an archive (a new inode and change time, whatever
+        its size and modification time), no longer matches.
         """
         pages = {}
         for path, key in self._new.items():
-            if path in self._kept:
-                pages[path] = [key, *self._kept[path]]
-                continue
-            try:
-                st = os.stat(page_file(new_out, path))
-            except FileNotFoundError:
-                try:
-                    st = os.stat(page_file(self.out_dir, path))
-                except OSError:
-                    continue
-            except OSError:
-                continue
-            pages[path] = [key, st.st_size, st.st_mtime_ns]
+            st = listing.get(page_rel(path))
+            if st is not None:
+                pages[path] = [key, *st]
         data = {"version": VERSION, "site": self.key, "pages": pages}
         try:
-            (new_out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-            _write_atomic(new_out / CACHE_DIR / MANIFEST, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+            (Path(out_dir) / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+            _write_atomic(Path(out_dir) / CACHE_DIR / MANIFEST, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
         except OSError:
             pass

@@ -1,78 +1,91 @@
-"""Compiled templates kept in the output between builds.
+"""Compiled templates kept between builds, in the user's cache folder, never in the output.
 
 Jinja compiles each template to Python code the first time it is loaded:
-about 40 ms for kxsj's templates, a large share of a build after one edit,
-which renders only a dozen pages.  ``TemplateCodeCache`` keeps that code in
-``OUT/.kxsj-cache/templates/<jinja version>/`` like the other caches: read
-from the current output, written into the new one (``save_into``).
+about 40 ms for kxsj's templates (more on a busy machine), a large share of
+a build after one edit, which renders only a dozen pages.
+``TemplateCodeCache`` keeps that code in
+``$XDG_CACHE_HOME/kxsj/templates/<key>/`` (``~/.cache/kxsj/…``).
 
-A stale entry is never used: Jinja stores the SHA-1 of the template's
-source and the Python and bytecode versions with the code, and compiles the
-template again when any of them differs; the folder name carries Jinja's
-version, since its code generator may change between releases.  A file
-that cannot be read back is ignored and the template compiled again.
+Compiled code is code: it is never read from the output folder, which is
+untrusted input (``kxsj.sealed_cache``), only from the user's own cache
+folder, and each file is sealed with the cache key there too, so a damaged
+or foreign file is compiled again instead of run.
+
+A stale entry is never used.  The folder's ``<key>`` is a digest of Jinja's
+and Python's versions, all of kxsj's code and the whole configuration:
+Jinja folds constant filter calls (``'/x' | href``) into the compiled code,
+so code compiled under another ``base_url`` prints other links.  Inside,
+Jinja stores the SHA-1 of the template's source and compiles the template
+again when it differs; its bucket key names the template's file.
 """
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import sys
 from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket
 
-from kxsj.render.cache import CACHE_DIR, _library_versions, _write_atomic
-from kxsj.write.output import try_link
+from kxsj.config import Config
+from kxsj.render.cache import _library_versions, _package_digest, _write_atomic
+from kxsj.sealed_cache import read_sealed, seal, user_cache_dir
 
 FOLDER = "templates"
+KEEP = 8
+"""Folders (configurations) kept; older ones are removed when a new one is made."""
 
 
-def _version_dir() -> str:
-    return _library_versions(("jinja2",))[0].replace("=", "-")
+def code_key(config: Config) -> str:
+    """What compiled code depends on besides the template's source (see the module docstring)."""
+    parts = [
+        f"python={sys.version_info[:3]}",
+        *_library_versions(("jinja2", "markupsafe")),
+        f"code={_package_digest()}",
+        f"config={config!r}",
+    ]
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 class TemplateCodeCache(jinja2.BytecodeCache):
-    """Jinja's bytecode cache over the output's ``.kxsj-cache``; new code is written by ``save_into`` only."""
+    """Jinja's bytecode cache in the user's cache folder, keyed on the configuration (``code_key``)."""
 
-    def __init__(self, out_dir: Path):
-        self.folder = Path(out_dir) / CACHE_DIR / FOLDER / _version_dir()
-        self._used: dict[str, bytes] = {}
-        """Bucket key -> the bytes this build loaded or compiled, for ``save_into``."""
-        self._read: set[str] = set()
-        """Keys whose file in ``folder`` was used as it is: linked, not written, by ``save_into``."""
+    def __init__(self, config: Config, home: Path | None = None):
+        self.home = Path(home) if home is not None else user_cache_dir() / FOLDER
+        self.folder = self.home / code_key(config)
         self.loaded = 0
         self.compiled = 0
 
+    def _label(self, key: str) -> str:
+        return f"{FOLDER}/{self.folder.name}/{key}"
+
     def load_bytecode(self, bucket: Bucket) -> None:
-        data = self._used.get(bucket.key)
+        data = read_sealed(self.folder / f"{bucket.key}.bin", self._label(bucket.key))
         if data is None:
-            try:
-                data = (self.folder / f"{bucket.key}.bin").read_bytes()
-            except OSError:
-                return
+            return
         try:
-            bucket.bytecode_from_string(data)  # resets the bucket on another source, Python or format
-        except Exception:  # a damaged file (Jinja reads its checksum with pickle): compile again
+            bucket.bytecode_from_string(bytes(data))  # resets the bucket on another source, Python or format
+        except Exception:  # written by this key but unreadable (another Jinja release): compile again
             bucket.reset()
         if bucket.code is not None:
-            self._used[bucket.key] = data
-            self._read.add(bucket.key)
             self.loaded += 1
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        self._used[bucket.key] = bucket.bytecode_to_string()
-        self._read.discard(bucket.key)
         self.compiled += 1
-
-    def save_into(self, out_dir: Path) -> None:
-        """Write the code of every template this build used into ``out_dir``'s cache (errors ignored)."""
-        target = Path(out_dir) / CACHE_DIR / FOLDER / _version_dir()
         try:
-            target.mkdir(parents=True, exist_ok=True)
-            for key, data in self._used.items():
-                name = f"{key}.bin"
-                if key in self._read and try_link(self.folder / name, target / name):
-                    continue
-                _write_atomic(target / name, data)
-        except OSError:
+            fresh = not self.folder.is_dir()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.folder / f"{bucket.key}.bin", seal(self._label(bucket.key), bucket.bytecode_to_string()))
+            if fresh:
+                self._forget_old()
+        except OSError:  # only time is lost
             pass
 
+    def _forget_old(self) -> None:
+        """Remove all but the ``KEEP`` most recently made folders."""
+        folders = sorted((p for p in self.home.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in folders[KEEP:]:
+            if old != self.folder:
+                shutil.rmtree(old, ignore_errors=True)

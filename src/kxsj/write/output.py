@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -128,12 +129,25 @@ def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = 
 
 
 def same_copy(source: Path, copy: Path) -> bool:
-    """Whether ``copy`` is a ``copy2`` of ``source`` still: same size and modification time."""
+    """Whether ``copy`` is a ``copy2`` of ``source`` still: same size, modification time and bytes.
+
+    The bytes are compared too: the output folder is untrusted input, and
+    anyone who can write it can give a planted file the source's size and
+    time (the static files are a few megabytes: milliseconds to read).
+    """
     try:
-        a, b = source.stat(), copy.stat()
+        a, b = source.stat(), copy.lstat()
+        if a.st_size != b.st_size or a.st_mtime_ns != b.st_mtime_ns or not stat.S_ISREG(b.st_mode):
+            return False
+        with open(source, "rb") as f, open(copy, "rb") as g:
+            while True:
+                chunk = f.read(1 << 20)
+                if chunk != g.read(1 << 20):
+                    return False
+                if not chunk:
+                    return True
     except OSError:
         return False
-    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def try_link(source: Path, target: Path) -> bool:
@@ -232,7 +246,9 @@ def page_spool(out_dir: Path) -> Iterator[Path]:
 def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list[str]:
     """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
 
-    With ``stats``, each one's ``[size, mtime_ns]`` goes there too.
+    With ``stats``, each one's ``[size, mtime_ns, ctime_ns, inode]`` goes there too: the
+    change time and inode tell a file written since, or put back from an
+    archive, even with its old size and modification time.
     """
     out: list[str] = []
 
@@ -246,7 +262,7 @@ def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list
                     out.append(rel)
                     if stats is not None:
                         st = entry.stat(follow_symlinks=False)
-                        stats[rel] = [st.st_size, st.st_mtime_ns]
+                        stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
     if os.path.isdir(root):
         walk(root, "")

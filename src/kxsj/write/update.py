@@ -85,7 +85,7 @@ class Stage:
         """Files written below ``root`` because they differ from the output's."""
         self._folders: set[str] = set()
         self._listing: dict[str, list[int]] = {}
-        """The output's files as ``plan`` found them: relative path -> [size, mtime_ns]."""
+        """The output's files as ``plan`` found them: relative path -> ``files_below``'s stats."""
 
     def _target(self, rel: str) -> str:
         self.staged.add(rel)
@@ -164,7 +164,7 @@ class Stage:
         listing = {rel: st for rel, st in self._listing.items() if rel not in gone}
         for rel in plan["new"]:
             st = os.lstat(os.path.join(self.out, rel))
-            listing[rel] = [st.st_size, st.st_mtime_ns]
+            listing[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         return listing
 
 

@@ -1,0 +1,169 @@
+"""The build stamp: nothing changed since the last build -> nothing to do.
+
+``OUT/.kxsj-cache/build.json`` records the digest of a build's inputs, the
+output as that build left it, and the build's report.  It is sealed with the
+cache key (``kxsj.sealed_cache``, the key is not in the output): a stamp
+someone planted or edited in the output does not verify, and the build
+then runs in full instead of keeping what it found there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from kxsj.render.cache import CACHE_DIR, _library_versions, _package_digest, _write_atomic
+from kxsj.sealed_cache import read_sealed, seal
+
+STAMP_FILE = "build.json"
+LABEL = "build"
+
+
+STAMP_VERSION = 4
+_STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
+
+
+def _content_line(path: str, digests: Optional[dict[str, str]]) -> str:
+    with open(path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    if digests is not None:
+        digests[os.path.abspath(path)] = digest
+    return f"{path} {digest}"
+
+
+def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]] = None) -> Iterable[str]:
+    """One line per file below ``folder``: its path and its content hash (or size and mtime).
+
+    Content hashes are also put in ``digests`` (absolute path -> SHA-256 hex).
+    """
+    if folder.is_file():
+        yield _content_line(str(folder), digests)
+        return
+    if not folder.is_dir():
+        yield f"{folder}: none"
+        return
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not (d == CACHE_DIR and dirpath == str(folder)))
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            if content:
+                yield _content_line(path, digests)
+            else:
+                st = os.stat(path)
+                yield f"{path} {st.st_size} {st.st_mtime_ns}"
+
+
+def inputs_digest(
+    sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object], digests: Optional[dict[str, str]] = None
+) -> str:
+    """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
+
+    ``settings`` are the build's options (base URL, drafts, strict, output
+    folder, search tool found or not); kxsj's code and library versions are
+    always in.  Each source file's SHA-256 goes into ``digests`` (the parse
+    cache then need not read unchanged files again).
+    """
+    h = hashlib.sha256()
+    for line in (
+        f"stamp={STAMP_VERSION}",
+        f"python={sys.version_info[:3]}",
+        *_library_versions(_STAMP_LIBRARIES),
+        f"code={_package_digest()}",
+        *(f"setting:{k}={v!r}" for k, v in sorted(settings.items())),
+    ):
+        h.update(line.encode() + b"\n")
+    for folder in sources:
+        for line in _tree_entries(Path(folder), content=True, digests=digests):
+            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
+    for folder in assets:
+        for line in _tree_entries(Path(folder), content=False):
+            h.update(line.encode("utf-8", "surrogateescape") + b"\n")
+    return h.hexdigest()
+
+
+def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = None) -> dict[str, list[int]]:
+    """The output as it is on disk, caches aside: every file's size, times and inode (any write changes them).
+
+    ``listing`` is ``files_below`` of the output with sizes and times when
+    the caller has it (``write_output`` gives it after an in-place update).
+    """
+    from kxsj.write.output import files_below
+
+    if listing is None:
+        listing = {}
+        files_below(str(out_dir), listing)
+    skip = CACHE_DIR + "/"
+    return {rel: st for rel, st in listing.items() if not rel.startswith(skip)}
+
+
+class BuildStamp:
+    """``OUT/.kxsj-cache/build.json``: the inputs digest, the output manifest and the report of the last build.
+
+    A build whose inputs digest matches, into an output folder that is
+    file for file as that build left it, would write the same bytes again;
+    it replays the saved report (diagnostics included) instead.  "As that
+    build left it" is each file's size, modification and change times and
+    inode (``files_below``): a file written since, even to its old size and
+    modification time, or the whole output put back from an archive (CI's
+    cache) is not, and the build runs.
+    """
+
+    def __init__(self, root: Path, out_dir: Path):
+        self.path = Path(out_dir) / CACHE_DIR / STAMP_FILE
+        self.file_digests: dict[str, str] = {}
+        """Absolute path -> SHA-256 hex of every source file, as hashed for the digest."""
+
+    def load(self, digest: str, out_dir: Path) -> Optional[dict]:
+        """The saved report when nothing changed since it was made, else None (also when it does not verify)."""
+        payload = read_sealed(self.path, LABEL)
+        if payload is None:
+            return None
+        try:
+            saved = json.loads(bytes(payload))
+            if saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
+                return None
+            return saved["report"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
+        """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
+        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.path, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
+        except OSError:
+            pass
+
+    def forget(self) -> None:
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+
+def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool, strict: bool) -> tuple[BuildStamp, str]:
+    """The stamp for a build of ``root`` into ``out_dir`` and the digest of its inputs now."""
+    from kxsj.assets import asset_dirs
+    from kxsj.config import CONFIG_NAME
+
+    pagefind = None
+    if config.search:
+        from kxsj.write.search import find_pagefind
+
+        pagefind = str(find_pagefind())
+    settings = {
+        "base_url": config.base_url,
+        "drafts": drafts,
+        "strict": strict,
+        "out": str(Path(out_dir).resolve()),
+        "pagefind": pagefind,
+    }
+    sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
+    stamp = BuildStamp(root, out_dir)
+    digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.file_digests)
+    return stamp, digest
