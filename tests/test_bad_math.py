@@ -115,7 +115,14 @@ def test_lint_is_quiet_on_the_bundled_archive_and_the_corpus(shared_dir):
     corpus = load_posts(shared_dir / "corpus/md", root=shared_dir).posts
     dumps = load_posts(shared_dir / "corpus/dumps", root=shared_dir).posts
     assert len(bundled) == 36 and len(corpus) == 130 and len(dumps) >= 100
-    assert [str(d) for d in lint_posts(bundled + corpus + dumps)] == []
+    found = [str(d) for d in lint_posts(bundled + corpus + dumps)]
+    # Two real errors the corpus carries (MathJax shows both in red):
+    # 11664 defines \RMSNorm with \newcommand in prose, outside any formula;
+    # 6024 has ``\=`` where the crawl lost a backslash of ``\\``.
+    assert [m.split(": warning: ")[0].rsplit("/", 1)[-1] + " " + re.search(r"uses `([^`]*)`", m).group(1) for m in found] == [
+        "11664.md:68 \\RMSNorm",
+        "6024.md:92 \\=",
+    ], found
 
 
 @pytest.mark.parametrize("text", ["a $ b \\$ c \\\\ d", "<script>&amp;[x]~~~ *_{}#+-.!|`", "\\begin{equation} $$"])

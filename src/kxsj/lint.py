@@ -9,7 +9,9 @@ should look, the build need not stop.  What is checked:
 * ``{`` / ``}`` that do not pair up inside a formula (``\\{`` and ``\\}`` are
   literal braces);
 * ``\\begin{…}`` / ``\\end{…}`` that do not pair up, inside a formula or out;
-* ``\\left`` / ``\\right`` that do not pair up inside a formula.
+* ``\\left`` / ``\\right`` that do not pair up inside a formula;
+* what the site's MathJax does not know: ``\\require`` names, macros,
+  environments (``kxsj.mathlint``).
 
 Formulas are found by ``kxsj.mathscan``, the same rules the renderer uses,
 on the post's Markdown body with code masked out.  A listing dump's body is
@@ -24,6 +26,7 @@ import re
 from typing import Iterable, Iterator
 
 from kxsj import mathscan
+from kxsj.mathlint import mathjax_problems
 from kxsj.model import Diagnostic, Post
 from kxsj.render.md_literal import _BACKSLASHED, _ENTITIES
 
@@ -56,8 +59,9 @@ def lint_post(post: Post) -> list[Diagnostic]:
         problems.extend(_formula_problems(body, span))
         pos = span.end
     problems.extend(_gap_problems(body, pos, len(body), post.kind == "dump"))
+    problems.extend(mathjax_problems(body, list(mathscan.scan(body))))  # unknown macros, \require
     out = []
-    for offset, message in problems:
+    for offset, message in sorted(problems, key=lambda p: p[0]):
         where = post.source_of(body.count("\n", 0, offset))
         out.append(Diagnostic(where.path, where.line, "warning", message))
     return out

@@ -1,0 +1,93 @@
+"""``kxsj check`` reports formulas the site's MathJax would show as errors (issue 17).
+
+The macro, environment and ``\\require`` names come from
+``kxsj/data/mathjax_tex.json``, generated from the vendored MathJax by
+``scripts/mathjax_tex_names.py`` (``tests/test_reader_view.py`` checks it is
+current).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kxsj import mathscan
+from kxsj.enrich import enrich
+from kxsj.lint import lint_posts
+from kxsj.load import load_posts
+from kxsj.mathlint import control_sequences, mathjax_problems, mathjax_tex
+
+POST = """---
+title: MathJax 不认识的
+date: 2024-01-01
+slug: unknown
+---
+好的：$\\require{AMScd}\\begin{CD} A @>>> B \\end{CD}$，$\\require{HTML}\\class{x}{a}$，$\\require{physics}\\abs{x}$。
+
+未知扩展 $\\require{foo} x$ 在第7行。
+
+拒绝加载 $\\require{autoload} x$ 在第9行。
+
+未定义 $\\foo + \\alpha$ 在第11行，又见 $\\foo$。
+
+文字里不算：$\\text{\\stop_gradient}$ 与 $\\label{eq:\\x}$。
+
+自己定义的：$\\newcommand{\\sg}{\\mathop{\\text{sg}}}\\sg$，$\\newcommand{tr}{\\mathop{\\text{tr}}}\\tr A$，$\\DeclareMathOperator{\\argmin}{argmin}\\argmin$，后面 $\\sg x$。
+
+未知环境：
+$$\\begin{foomatrix} a \\end{foomatrix}$$
+
+`$\\nocode$` 是代码。
+"""
+
+
+@pytest.fixture
+def messages(tmp_path, monkeypatch):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "unknown.md").write_text(POST, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = load_posts(tmp_path / "posts", root=tmp_path)
+    return [str(d) for d in lint_posts(enrich(result.posts, diags=[]))]
+
+
+def test_unknown_require_macro_and_environment_are_reported_with_path_line(messages):
+    expected = [
+        r"posts/unknown\.md:8: warning: `\\require\{foo\}`: MathJax 3\.2\.2 has no TeX extension",
+        r"posts/unknown\.md:10: warning: `\\require\{autoload\}`: the site's MathJax does not load `autoload`",
+        r"posts/unknown\.md:12: warning: formula `\$\\foo \+ \\alpha\$` uses `\\foo`.* \(1 more formula in this post use it\)$",
+        r"posts/unknown\.md:19: warning: formula `\$\$\\begin\{foomatrix\}.*` uses the environment `foomatrix`",
+    ]
+    for pattern in expected:
+        assert any(re.match(pattern, m) for m in messages), f"nothing like {pattern!r} in\n" + "\n".join(messages)
+    assert len(messages) == len(expected), "\n".join(messages)
+
+
+def test_every_name_mathjax_3_2_2_can_require_is_accepted():
+    data = mathjax_tex()
+    names = sorted(data.require_allowed) + sorted(data.v2_names)
+    assert {"amscd", "html", "physics", "mhchem", "AMScd", "HTML", "AMSmath"} <= set(names)
+    for name in names:
+        assert data.require_problem(name) is None, name
+    for name in data.require_allowed:  # MathJax 3 names in any case, as the page maps them
+        assert data.require_problem(name.upper()) is None, name
+
+
+def test_the_data_file_knows_the_common_macros_and_not_textmacros():
+    data = mathjax_tex()
+    assert "textmacros" not in data.page_packages  # \text{stop_gradient} is text, as on kexue.fm
+    macros, envs = data.names(data.page_packages)
+    assert {"frac", "boldsymbol", "mathbb", "eqref", "xrightarrow", "ce", "cancel", "coloneqq", "{", ","} <= macros
+    assert {"equation", "align", "pmatrix", "cases", "CD"} <= envs
+    assert "abs" not in macros  # physics is loaded only on \require
+    assert "abs" in data.names(["physics"])[0]
+
+
+def test_text_arguments_are_not_read_as_tex():
+    tex = "\\text{a \\b c} + \\mbox{\\d} \\href{\\e}{\\f} \\verb|\\g| \\h"
+    assert [name for _, name, _ in control_sequences(tex)] == ["text", "mbox", "href", "f", "verb", "h"]
+
+
+def test_clean_formulas_give_nothing():
+    body = "$\\boldsymbol{x}_t = \\sqrt{\\bar{\\alpha}_t}\\,\\varepsilon$ 与 $$\\begin{aligned} a &\\xrightarrow{f} b \\\\ \\left\\{ c \\right. \\end{aligned}$$"
+    assert mathjax_problems(body, list(mathscan.scan(body))) == []
