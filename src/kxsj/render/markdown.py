@@ -18,6 +18,8 @@ Extensions, and why:
 * ``toc`` with ``slugify_unicode``: Chinese headings get readable ids (and
   ``[TOC]`` is looked for only where it can be, ``_MarkerTocTreeprocessor``);
 * ``kxsj.render.cjk``: join Chinese lines broken inside a paragraph;
+* ``kxsj.render.prose_refs``: a bare ``\\eqref{…}`` in prose becomes math,
+  linked to its equation as on kexue.fm;
 * ``kxsj.render.fast_inline``: the same inline stage, without the regex
   searches that cannot match (rendering time, not output).
 """
@@ -34,6 +36,7 @@ from pygments.style import Style, StyleMeta
 from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.math import MathExtension
+from kxsj.render.prose_refs import ProseRefExtension
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ def _extensions() -> tuple[list, dict]:
         "attr_list",
         _TocExtension(slugify=slugify_unicode, permalink=False),
         CjkLineJoinExtension(),
+        ProseRefExtension(),  # bare \eqref{…} in prose -> a linked reference
         FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {
