@@ -11,7 +11,7 @@ one formula is known in all of them, and a ``\\require`` loads a package for
 the page):
 
 * ``\\require{name}``: the name is mapped as the page's config maps it
-  (MathJax 2 names such as ``AMScd``, any case); one MathJax does not know,
+  (any case, so MathJax 2 names such as ``AMScd`` work; ``AMSmath`` is ``ams``); one MathJax does not know,
   or refuses to load, is an error in that formula;
 * ``\\name``: neither a macro of the loaded packages nor defined in the post
   (``\\newcommand``, ``\\def``, ``\\let``, ``\\DeclareMathOperator``), so
@@ -71,10 +71,10 @@ class MathJaxTex:
 
         The same mapping as ``kxsjRequireName`` in ``mathjax-config.js``.
         """
-        if name in self.v2_names:
-            return self.v2_names[name]
-        lower = {p.lower(): p for p in self.macros if p != "base"}
-        return lower.get(name.lower())
+        lower = name.lower()
+        if lower in self.v2_names:
+            return self.v2_names[lower]
+        return {p.lower(): p for p in self.macros if p != "base"}.get(lower)
 
     def require_problem(self, name: str) -> str | None:
         target = self.require_target(name)

@@ -14,15 +14,11 @@
  */
 var kxsjLocalMathJax = (document.currentScript || {dataset: {}}).dataset.mathjax === 'local';
 
-// MathJax 2 extension names (what the archive's \require{…} were written
-// for) -> the MathJax 3 package that provides them; '' = MathJax 3 has it
-// built in, nothing to load.  Any other name is matched case-insensitively
-// against the packages MathJax 3 knows (\require{AMScd} -> amscd).
-var KXSJ_V2_EXTENSIONS = {
-  AMSmath: 'ams', AMSsymbols: 'ams', AMScd: 'amscd', HTML: 'html',
-  noErrors: 'noerrors', noUndefined: 'noundefined',
-  'autoload-all': '', mathchoice: ''
-};
+// \require{…} names, as the archive wrote them for MathJax 2, are matched
+// case-insensitively (\require{AMScd} -> amscd, HTML -> html) against the
+// packages MathJax 3 has; these MathJax 2 names have another MathJax 3 name
+// ('' = built into MathJax 3, nothing to load).
+var KXSJ_V2_EXTENSIONS = {amsmath: 'ams', amssymbols: 'ams', 'autoload-all': '', mathchoice: ''};
 
 window.MathJax = {
   // The vendored tex-chtml-full.js has every TeX package built in; a MathJax
@@ -70,8 +66,9 @@ function kxsjKnownPackages() {
 function kxsjRequireName(name, known) {
   // The MathJax 3 package for a \require{name}; '' for nothing to load;
   // undefined when MathJax does not know the name.
-  if (Object.prototype.hasOwnProperty.call(KXSJ_V2_EXTENSIONS, name)) return KXSJ_V2_EXTENSIONS[name];
-  return known[name.toLowerCase()];
+  var lower = name.toLowerCase();
+  if (Object.prototype.hasOwnProperty.call(KXSJ_V2_EXTENSIONS, lower)) return KXSJ_V2_EXTENSIONS[lower];
+  return known[lower];
 }
 
 function kxsjRequireOffline(jax) {
