@@ -75,7 +75,7 @@ def mask_code(text: str) -> str:
         m = _FENCE.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * len(m.group(1))
-            lines[i] = ""
+            lines[i] = _NOT_NEWLINE.sub(" ", line)  # same length: offsets stay valid
         elif fence is not None:
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                 fence = None

@@ -212,7 +212,7 @@ def mathjax_problems(body: str, spans: list[mathscan.MathSpan]) -> list[tuple[in
         more = len(uses[key]) - 1
         if more:
             offset, message = out[index]
-            out[index] = (offset, f"{message} ({more} more formula{'s' if more > 1 else ''} in this post use it)")
+            out[index] = (offset, f"{message} ({more} more formula{'s use' if more > 1 else ' uses'} it in this post)")
     return out
 
 
