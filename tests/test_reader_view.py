@@ -1,7 +1,8 @@
 """What a reader sees: every post page of the corpus and the bundled archive in Chromium (issue 17).
 
-One site is built from ``../shared/corpus/md``, the bundled ``posts/`` and
-``REGRESSION_POST`` (the MathJax cases of issue 17 the corpus lacks), served
+One site is built from ``../shared/corpus/md``, the bundled ``posts/``,
+``REGRESSION_POST`` (the MathJax cases of issue 17 the corpus lacks) and a
+post requiring every extension name MathJax knows (``require_all_post``), served
 on 127.0.0.1, and every post page is opened once in one headless Chromium
 (Playwright's async API, ``CONCURRENCY`` pages at a time, in a thread of its
 own so it never meets the sync API the other browser tests use).
@@ -84,6 +85,24 @@ $$\begin{equation}E = mc^2\label{eq:energy}\end{equation}$$
 由\eqref{eq:energy}可知，能量与质量成正比（见式\ref{eq:energy}）。
 """
 REGRESSION_ID = "mathjax-regressions"
+REQUIRE_ID = "mathjax-require-all"
+# MathJax 2's extension names (what kexue.fm's posts were written for).
+MATHJAX2_NAMES = ["AMSmath", "AMSsymbols", "AMScd", "HTML", "noErrors", "noUndefined", "autoload-all", "mathchoice"]
+
+
+def require_all_post() -> str:
+    """A post that \\requires every extension name MathJax 3.2.2 knows, one per formula.
+
+    The names are those the vendored MathJax allows (from the data file the
+    lint uses, checked against the browser below), in lower and upper case,
+    and MathJax 2's names.
+    """
+    from kxsj.mathlint import mathjax_tex
+
+    names = sorted(mathjax_tex().require_allowed)
+    names += [n.upper() for n in names] + MATHJAX2_NAMES
+    lines = "\n\n".join(f"扩展{n}：$\\require{{{n}}} x$" for n in names)
+    return f"---\ntitle: 全部扩展\ndate: 2024-02-03\nslug: {REQUIRE_ID}\n---\n{lines}\n"
 
 # Formulas MathJax shows as errors because the source is wrong:
 # (post, start of the formula's TeX) -> why.  Anything else is a failure.
@@ -323,6 +342,7 @@ def site(tmp_path_factory, shared_dir) -> tuple[Path, dict[str, Expected]]:
     for md in sorted((shared_dir / "corpus" / "md").glob("*.md")):
         shutil.copy(md, posts_dir / md.name)
     (posts_dir / f"{REGRESSION_ID}.md").write_text(REGRESSION_POST, encoding="utf-8")
+    (posts_dir / f"{REQUIRE_ID}.md").write_text(require_all_post(), encoding="utf-8")
     out = root / "public"
     report = build_site(BuildOptions(root=root, posts_dir=posts_dir, out_dir=out))
     assert report.written, [str(d) for d in report.diagnostics]
@@ -366,9 +386,9 @@ def test_every_post_page_is_checked(site, visits):
     _, expected = site
     if ONLY:
         pytest.skip("KXSJ_READER_VIEW_POSTS picks the posts")
-    assert len(expected) >= 160  # 130 corpus posts, the bundled archive, the regression post
+    assert len(expected) >= 161  # 130 corpus posts, the bundled archive, two MathJax posts
     assert set(visits) == set(expected)
-    assert REGRESSION_ID in visits
+    assert {REGRESSION_ID, REQUIRE_ID} <= set(visits)
 
 
 def test_mathjax_typesets_every_formula_the_renderer_marked(site, visits):
@@ -412,6 +432,15 @@ def test_the_regression_post_shows_what_kexue_fm_showed(visits, site):
     assert not seen.failure and seen.errors == [], (seen.failure, seen.errors)
     assert seen.typeset == expected[REGRESSION_ID].formulas == 8  # 6 formulas, 2 bare references
     assert "能量与质量成正比" in (out / expected[REGRESSION_ID].path / "index.html").read_text(encoding="utf-8")
+
+
+def test_every_extension_name_mathjax_knows_can_be_required(visits, site):
+    _, expected = site
+    if REQUIRE_ID not in visits:
+        pytest.skip("KXSJ_READER_VIEW_POSTS leaves it out")
+    seen = visits[REQUIRE_ID]
+    assert not seen.failure and seen.errors == [], (seen.failure, seen.errors)
+    assert seen.typeset == expected[REQUIRE_ID].formulas > 60
 
 
 def test_built_pages_parse_without_html_errors(site):
