@@ -50,6 +50,8 @@ class Visit:
     errors: list[dict] = field(default_factory=list)  # {tex, message}
     page_chars: Counter = field(default_factory=Counter)
     width: dict[int, int] = field(default_factory=dict)  # viewport -> document width
+    equation_links: int = 0  # links MathJax made to equations (\\eqref, \\ref)
+    dangling: list[str] = field(default_factory=list)  # "#id" links in the post to no element
     console: list[str] = field(default_factory=list)
     external: list[str] = field(default_factory=list)  # scripts, styles, fonts… from elsewhere
     external_media: list[str] = field(default_factory=list)  # images hot-linked from the original site
@@ -138,7 +140,10 @@ READ_PAGE = """() => {
     if (!el.checkVisibility()) continue;
     parts.push(node.data);
   }
+  const links = [...body.querySelectorAll('a[href^="#"]')].map((a) => a.getAttribute('href'));
   return {
+    equationLinks: links.filter((h) => h.startsWith('#mjx-eqn')).length,
+    dangling: links.filter((h) => !document.getElementById(decodeURIComponent(h.slice(1)))),
     formulas: math.length,
     typeset: math.filter((e) => e.querySelector('mjx-container')).length,
     outside: document.querySelectorAll('mjx-container:not(.arithmatex mjx-container)').length,
@@ -187,6 +192,7 @@ async def visit(context, base: str, expected: Expected) -> Visit:
         await page.close()
     result.formulas, result.typeset, result.outside = read["formulas"], read["typeset"], read["outside"]
     result.errors = read["errors"]
+    result.equation_links, result.dangling = read["equationLinks"], read["dangling"]
     result.page_chars = counted(read["text"])
     return result
 

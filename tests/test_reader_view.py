@@ -185,6 +185,8 @@ def test_mathjax_typesets_every_formula_the_renderer_marked(site, visits):
             problems.append(f"{key}: {seen.failure}")
         elif (seen.formulas, seen.typeset, seen.outside) != (want, want, 0):
             problems.append(f"{key}: {want} formulas in the HTML, {seen.formulas} on the page, {seen.typeset} typeset, {seen.outside} outside")
+        if seen.dangling:
+            problems.append(f"{key}: in-page links to nothing: {seen.dangling[:3]}")
         if seen.console or seen.external:
             problems.append(f"{key}: console {seen.console[:3]}, external requests {seen.external[:3]}")
         total += seen.typeset
@@ -208,23 +210,26 @@ def test_no_formula_shows_an_error_unless_its_source_is_wrong(visits):
     assert ONLY or set(found) == set(SOURCE_ERRORS), f"listed errors not seen (remove them): {set(SOURCE_ERRORS) - set(found)}"
 
 
-def test_the_regression_post_shows_what_kexue_fm_showed(visits, site):
-    out, expected = site
-    if REGRESSION_ID not in visits:
+def typeset_cleanly(visits, expected, key: str) -> Visit:
+    """The visit of post ``key``, which MathJax typeset whole without an error."""
+    if key not in visits:
         pytest.skip("KXSJ_READER_VIEW_POSTS leaves it out")
-    seen = visits[REGRESSION_ID]
+    seen = visits[key]
     assert not seen.failure and seen.errors == [], (seen.failure, seen.errors)
-    assert seen.typeset == expected[REGRESSION_ID].formulas == 8  # 6 formulas, 2 bare references
-    assert "能量与质量成正比" in (out / expected[REGRESSION_ID].path / "index.html").read_text(encoding="utf-8")
+    assert seen.typeset == expected[key].formulas
+    return seen
+
+
+def test_the_regression_post_shows_what_kexue_fm_showed(visits, site):
+    _, expected = site
+    seen = typeset_cleanly(visits, expected, REGRESSION_ID)
+    assert seen.typeset == 8  # 6 formulas, 2 bare references in prose
+    assert seen.equation_links == 2  # \eqref and \ref, to the equation of this post
 
 
 def test_every_extension_name_mathjax_knows_can_be_required(visits, site):
     _, expected = site
-    if REQUIRE_ID not in visits:
-        pytest.skip("KXSJ_READER_VIEW_POSTS leaves it out")
-    seen = visits[REQUIRE_ID]
-    assert not seen.failure and seen.errors == [], (seen.failure, seen.errors)
-    assert seen.typeset == expected[REQUIRE_ID].formulas > 60
+    assert typeset_cleanly(visits, expected, REQUIRE_ID).typeset > 60
 
 
 def test_built_pages_parse_without_html_errors(site):
