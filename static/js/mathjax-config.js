@@ -68,7 +68,9 @@ function kxsjRequireName(name, known) {
   // undefined when MathJax does not know the name.
   var lower = name.toLowerCase();
   if (Object.prototype.hasOwnProperty.call(KXSJ_V2_EXTENSIONS, lower)) return KXSJ_V2_EXTENSIONS[lower];
-  return known[lower];
+  // A MathJax from a URL loads packages on request, and its file names are
+  // all lower case: amscd.js, not AMScd.js.
+  return known[lower] || (kxsjLocalMathJax ? undefined : lower);
 }
 
 function kxsjRequireOffline(jax) {
