@@ -119,8 +119,14 @@ def test_lint_is_quiet_on_the_bundled_archive_and_the_corpus(shared_dir):
     assert [str(d) for d in lint_posts(bundled)] == []
     found = [str(d) for d in lint_posts(corpus + dumps)]
     stray = [d for d in found if "TeX outside a formula" in d]
-    assert [d for d in found if d not in stray] == []
     assert stray and len({d.split(":")[0] for d in stray}) < 20
+    # Two real errors the corpus carries (MathJax shows both in red):
+    # 11664 defines \RMSNorm with \newcommand in prose, outside any formula;
+    # 6024 has ``\=`` where the crawl lost a backslash of ``\\``.
+    assert [m.split(": warning: ")[0].rsplit("/", 1)[-1] + " " + re.search(r"uses `([^`]*)`", m).group(1) for m in found if m not in stray] == [
+        "11664.md:68 \\RMSNorm",
+        "6024.md:92 \\=",
+    ], found
 
 
 @pytest.mark.parametrize("text", ["a $ b \\$ c \\\\ d", "<script>&amp;[x]~~~ *_{}#+-.!|`", "\\begin{equation} $$"])

@@ -111,6 +111,12 @@ def test_nested_environments_are_one_formula(renderer):
     assert math_of(render(renderer, tex)) == [("div", tex)]
 
 
+def test_bare_environment_nesting_its_own_name_gets_display_delimiters(renderer):
+    """MathJax would end a bare ``array`` at the inner ``\\end{array}``: an error."""
+    tex = "\\begin{array}{|l|}\\hline\n\\begin{array}{ll} 1: & a \\end{array} \\\\\n\\hline\n\\end{array}"
+    assert math_of(render(renderer, f"流程\n\n{tex}\n\n结束")) == [("div", f"\\[{tex}\\]")]
+
+
 def test_environment_inside_dollars_is_inline_math(renderer):
     html = render(renderer, "矩阵$\\begin{pmatrix}1 & 0\\\\ 0 & 1\\end{pmatrix}$是单位阵")
     assert math_of(html) == [("span", "\\(\\begin{pmatrix}1 & 0\\\\ 0 & 1\\end{pmatrix}\\)")]

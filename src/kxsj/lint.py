@@ -13,6 +13,8 @@ should look, the build need not stop.  What is checked:
 * TeX outside any formula (``\\boldsymbol{M}_t`` whose ``$`` was lost): the
   page shows it verbatim, as text (``kxsj.mathscan.tex_runs``, the rule the
   renderer uses); one warning per line, saying to wrap it in ``$…$``.
+* what the site's MathJax does not know: ``\\require`` names, macros,
+  environments (``kxsj.mathlint``).
 
 Formulas are found by ``kxsj.mathscan``, the same rules the renderer uses,
 on the post's Markdown body with code masked out.  A listing dump's body is
@@ -29,6 +31,7 @@ from typing import Iterable, Iterator
 
 from kxsj import mathscan
 from kxsj.load import parse_post_file
+from kxsj.mathlint import mathjax_problems
 from kxsj.model import Diagnostic, Post
 from kxsj.render.md_literal import _BACKSLASHED, _ENTITIES
 
@@ -80,16 +83,17 @@ def lint_post(post: Post) -> list[Diagnostic]:
     problems: list[tuple[int, str]] = []  # (offset in body, message)
     pos = 0
     dump = post.kind == "dump"
-    for span in mathscan.scan(body):
+    spans = list(mathscan.scan(body))
+    for span in spans:
         problems.extend(_gap_problems(body, pos, span.start, dump))
         problems.extend(_stray_tex(body, pos, span.start, dump))
         problems.extend(_formula_problems(body, span))
         pos = span.end
     problems.extend(_gap_problems(body, pos, len(body), dump))
     problems.extend(_stray_tex(body, pos, len(body), dump))
-    problems.sort(key=lambda problem: problem[0])
+    problems.extend(mathjax_problems(body, spans))  # unknown macros, \require
     out = []
-    for offset, message in problems:
+    for offset, message in sorted(problems, key=lambda p: p[0]):
         where = post.source_of(body.count("\n", 0, offset))
         out.append(Diagnostic(where.path, where.line, "warning", message))
     return out
@@ -103,7 +107,7 @@ def mask_code(text: str) -> str:
         m = _FENCE.match(line)
         if fence is None and m:
             fence = m.group(1)[0] * len(m.group(1))
-            lines[i] = ""
+            lines[i] = _NOT_NEWLINE.sub(" ", line)  # same length: offsets stay valid
         elif fence is not None:
             if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
                 fence = None

@@ -14,19 +14,27 @@
  */
 var kxsjLocalMathJax = (document.currentScript || {dataset: {}}).dataset.mathjax === 'local';
 
+// \require{…} names, as the archive wrote them for MathJax 2, are matched
+// case-insensitively (\require{AMScd} -> amscd, HTML -> html) against the
+// packages MathJax 3 has; these MathJax 2 names have another MathJax 3 name
+// ('' = built into MathJax 3, nothing to load).
+var KXSJ_V2_EXTENSIONS = {amsmath: 'ams', amssymbols: 'ams', 'autoload-all': '', mathchoice: ''};
+
 window.MathJax = {
-  // The vendored tex-chtml-full.js has textmacros and noerrors built in; a
-  // MathJax from a URL (tex-chtml.js) may not, so only then are they loaded.
+  // The vendored tex-chtml-full.js has every TeX package built in; a MathJax
+  // from a URL (tex-chtml.js) may not, so only then is noerrors loaded.
   // noerrors: a formula with a TeX error is shown as written (in a red box,
   // the message as its tooltip), never replaced by the message alone.
-  loader: {load: kxsjLocalMathJax ? [] : ['[tex]/textmacros', '[tex]/noerrors']},
+  loader: {load: kxsjLocalMathJax ? [] : ['[tex]/noerrors']},
   tex: {
     inlineMath: [['\\(', '\\)']],
     displayMath: [['\\[', '\\]']],
     processEscapes: true,
     processEnvironments: true,
     tags: 'ams',
-    packages: {'[+]': ['textmacros', 'noerrors']}
+    // No textmacros: kexue.fm's MathJax showed \text{stop_gradient} as the
+    // letters written, not as a TeX error about "_" outside math.
+    packages: {'[+]': ['noerrors'], '[-]': ['textmacros']}
   },
   options: {
     ignoreHtmlClass: 'tex2jax_ignore|mathjax_ignore|.*|',
@@ -34,11 +42,58 @@ window.MathJax = {
   },
   startup: {
     typeset: false,
+    ready: function () {
+      MathJax.startup.defaultReady();
+      kxsjRequireOffline(MathJax.startup.document.inputJax[0]);
+    },
     pageReady: function () {
       return MathJax.startup.defaultPageReady().then(kxsjTypesetArticles);
     }
   }
 };
+
+function kxsjKnownPackages() {
+  // name in lower case -> the package's name, for every "[tex]/…" component
+  // the loader has: with the vendored tex-chtml-full.js, all of MathJax's.
+  var known = {};
+  var packages = MathJax._.components.package.Package.packages;
+  packages.forEach(function (_, key) {
+    if (key.indexOf('[tex]/') === 0) known[key.slice(6).toLowerCase()] = key.slice(6);
+  });
+  return known;
+}
+
+function kxsjRequireName(name, known) {
+  // The MathJax 3 package for a \require{name}; '' for nothing to load;
+  // undefined when MathJax does not know the name.
+  var lower = name.toLowerCase();
+  if (Object.prototype.hasOwnProperty.call(KXSJ_V2_EXTENSIONS, lower)) return KXSJ_V2_EXTENSIONS[lower];
+  // A MathJax from a URL loads packages on request, and its file names are
+  // all lower case: amscd.js, not AMScd.js.
+  return known[lower] || (kxsjLocalMathJax ? undefined : lower);
+}
+
+function kxsjRequireOffline(jax) {
+  // \require{…} never fetches a file: a name MathJax knows is mapped to its
+  // built-in package; with the vendored MathJax an unknown name is refused
+  // (a TeX error in that one formula) instead of a failed download that
+  // stops MathJax from typesetting anything on the page.
+  var known = kxsjKnownPackages();
+  if (kxsjLocalMathJax) {
+    var options = jax.parseOptions.options.require;
+    options.defaultAllow = false;
+    Object.keys(known).forEach(function (lower) {
+      if (!Object.prototype.hasOwnProperty.call(options.allow, known[lower])) options.allow[known[lower]] = true;
+    });
+  }
+  jax.preFilters.add(function (args) {
+    args.math.math = args.math.math.replace(/\\require\s*\{\s*([^{}]*?)\s*\}/g, function (all, name) {
+      var mapped = kxsjRequireName(name, known);
+      if (mapped === undefined) return all;
+      return mapped === '' ? '' : '\\require{' + mapped + '}';
+    });
+  });
+}
 
 function kxsjScopeIds(article, n) {
   // Prefix "mjx-eqn…" ids (and the #links to them) with the article's number.

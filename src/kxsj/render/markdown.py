@@ -25,6 +25,8 @@ Extensions, and why:
 * ``kxsj.render.link_scan``: ``[text](href)`` found in linear time;
 * ``kxsj.render.cjk``: how a newline inside a paragraph is shown (the
   ``line_breaks`` setting: Chinese lines joined, kept, or ``<br>``);
+* ``kxsj.render.prose_refs``: a bare ``\\eqref{…}`` in prose becomes math,
+  linked to its equation as on kexue.fm;
 * ``kxsj.render.fast_inline``: the same inline stage, without the regex
   searches that cannot match (rendering time, not output).
 """
@@ -46,6 +48,7 @@ from kxsj.render.math import MathExtension
 from kxsj.render.settings import render_settings
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
+from kxsj.render.prose_refs import ProseRefExtension
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,7 @@ def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
         _TocExtension(slugify=slugify_unicode, permalink=False),
         CjkLineJoinExtension(line_breaks),
         LinearLinkExtension(),
+        ProseRefExtension(),  # bare \eqref{…} in prose -> a linked reference
         FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {

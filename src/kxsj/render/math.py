@@ -90,9 +90,16 @@ def page_tex(text: str, span: MathSpan) -> str:
 
     ``$…$`` becomes ``\\(…\\)`` and ``$$…$$`` becomes ``\\[…\\]`` (the site's
     MathJax only knows those delimiters); everything else is kept as written.
+    A bare environment that holds another of its own name (an ``array``
+    inside an ``array``) is wrapped in ``\\[…\\]``: MathJax finds a bare
+    environment's end by name without counting nesting, so it would stop at
+    the inner ``\\end`` and show an error.
     The TeX between the delimiters is never changed.
     """
     raw = span.tex(text)
+    if span.kind == "env":
+        nested = raw.count(f"\\begin{{{span.env}}}") > 1
+        return "\\[" + raw + "\\]" if nested and span.env not in _DISPLAY_ENVS else raw
     if span.kind == "$":
         return "\\(" + raw[1:-1] + "\\)"
     if span.kind == "$$":

@@ -1,0 +1,234 @@
+"""The machinery of ``test_reader_view.py``: what the source says a post page
+must show, and what Chromium shows (Playwright's async API, run in a thread of
+its own so it never meets the sync API the other browser tests use).
+
+A page is loaded at phone width and MathJax is waited for; then the viewport
+is widened to desktop.  MathJax 3's CommonHTML output does not depend on the
+width (3.x has no line breaking), so one typesetting serves both widths, and
+the layout is measured at each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from conftest import CHROMIUM_ARGS
+
+from kxsj import mathscan
+from kxsj.lint import mask_code
+from kxsj.render.prose_refs import find_prose_refs
+
+PHONE, DESKTOP = 390, 1280
+CONCURRENCY = 3
+PAGE_TIMEOUT_MS = 120_000
+
+
+@dataclass
+class Expected:
+    """What the renderer and the source say a post page must show."""
+
+    key: str  # the post's id in its URL, e.g. "6280"
+    path: str  # URL path under the site root, e.g. "archives/6280/"
+    formulas: int  # .arithmatex elements in the built file
+    parse_errors: list[str]
+    source_chars: Counter
+
+
+@dataclass
+class Visit:
+    """What Chromium showed for one post page."""
+
+    key: str
+    formulas: int = 0
+    typeset: int = 0
+    outside: int = 0
+    errors: list[dict] = field(default_factory=list)  # {tex, message}
+    page_chars: Counter = field(default_factory=Counter)
+    width: dict[int, int] = field(default_factory=dict)  # viewport -> document width
+    equation_links: int = 0  # links MathJax made to equations (\\eqref, \\ref)
+    dangling: list[str] = field(default_factory=list)  # "#id" links in the post to no element
+    console: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)  # scripts, styles, fonts… from elsewhere
+    external_media: list[str] = field(default_factory=list)  # images hot-linked from the original site
+    failure: str = ""  # MathJax never finished / the page did not load
+
+
+# --- what the source says ---------------------------------------------------
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_LINK_TARGET = re.compile(r"\]\([^)\n]*\)")
+_REFERENCE_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]+\S.*$", re.M)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_FENCE_LINE = re.compile(r"^[ \t>]*(?:`{3,}|~{3,}).*$", re.M)  # its info string is not shown
+_LIST_NUMBER = re.compile(r"^[ \t>]*\d+[.)](?=[ \t])", re.M)  # numbered by the browser
+
+
+def counted(text: str) -> Counter:
+    """The characters the conservation check counts: letters, digits, non-ASCII.
+
+    Left out: spaces (Markdown and the CJK line joining move them) and ASCII
+    punctuation (Markdown's syntax: ``*``, ``_``, ``#``, ``[``, ``\\``…).
+    """
+    return Counter(c for c in text if (c.isalnum() if c.isascii() else not c.isspace()))
+
+
+def source_text(body: str) -> str:
+    """A post body's text as a reader should see it, formulas taken out.
+
+    Only what Markdown and HTML syntax hide is removed: formulas (and bare
+    ``\\eqref`` references, which are math on the page), comments, images
+    (alt text is not shown), link targets and titles, reference
+    definitions, tags with their attributes.  Code stays: it is shown.
+    """
+    masked = mask_code(body)
+    spans = list(mathscan.scan(masked))
+    cuts = sorted([(s.start, s.end) for s in spans] + [(at, at + len(t)) for at, t in find_prose_refs(masked, spans)])
+    kept, pos = [], 0
+    for start, end in cuts:
+        kept.append(body[pos:start])
+        pos = max(pos, end)
+    kept.append(body[pos:])
+    text = "\n".join(kept)
+    for pattern, replacement in ((_HTML_COMMENT, ""), (_IMAGE, ""), (_LINK_TARGET, "]"), (_REFERENCE_DEF, ""), (_TAG, ""), (_FENCE_LINE, ""), (_LIST_NUMBER, "")):
+        text = pattern.sub(replacement, text)
+    return html.unescape(text)
+
+
+def parse_built_page(text: str) -> tuple[int, list[str]]:
+    """``(formulas, parse errors)`` of a built page, read by an HTML5 parser."""
+    import html5lib
+
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"), strict=False, namespaceHTMLElements=False)
+    doc = parser.parse(text)
+    formulas = sum(1 for el in doc.iter() if "arithmatex" in (el.get("class") or "").split())
+    errors = [f"line {pos[0]} col {pos[1]}: {code} {data or ''}" for pos, code, data in parser.errors]
+    return formulas, errors
+
+
+# --- what the browser shows -------------------------------------------------
+
+WAIT_FOR_MATHJAX = "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+
+READ_PAGE = """() => {
+  const doc = MathJax.startup.document;
+  const math = [...document.querySelectorAll('.arithmatex')];
+  const errors = [];
+  for (const item of doc.getMathItemsWithin(document.body)) {
+    const merror = item.typesetRoot && item.typesetRoot.querySelector('mjx-merror');
+    if (merror) errors.push({tex: item.math, message: merror.getAttribute('data-mjx-error') || 'error'});
+    const red = [];  // noundefined shows an undefined \\macro as red text
+    item.root.walkTree((node) => {
+      if (node.isKind('mtext') && node.attributes.get('mathcolor') === 'red' && node.childNodes.length
+          && node.childNodes[0].getText && node.childNodes[0].getText().startsWith('\\\\')) {
+        red.push(node.childNodes[0].getText());
+      }
+    });
+    if (red.length) errors.push({tex: item.math, message: 'undefined ' + red.join(' ')});
+  }
+  const body = document.querySelector('.post-body');
+  const parts = [];
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (el.closest('.arithmatex, mjx-container, .toc, script, style')) continue;
+    if (!el.checkVisibility()) continue;
+    parts.push(node.data);
+  }
+  const links = [...body.querySelectorAll('a[href^="#"]')].map((a) => a.getAttribute('href'));
+  return {
+    equationLinks: links.filter((h) => h.startsWith('#mjx-eqn')).length,
+    dangling: links.filter((h) => !document.getElementById(decodeURIComponent(h.slice(1)))),
+    formulas: math.length,
+    typeset: math.filter((e) => e.querySelector('mjx-container')).length,
+    outside: document.querySelectorAll('mjx-container:not(.arithmatex mjx-container)').length,
+    errors,
+    text: parts.join(''),
+  };
+}"""
+
+DOCUMENT_WIDTH = "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+
+
+def is_local(url: str) -> bool:
+    return url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
+
+
+async def visit(context, base: str, expected: Expected) -> Visit:
+    result = Visit(expected.key)
+    page = await context.new_page()
+
+    async def block(route):  # the page must work offline; hot-linked images are content
+        request = route.request
+        media = request.resource_type in ("image", "media")
+        (result.external_media if media else result.external).append(request.url)
+        await route.abort()
+
+    def on_console(message):  # a blocked image's failed load is not the page's error
+        if message.type == "error" and is_local(message.location.get("url") or "http://127.0.0.1"):
+            result.console.append(message.text)
+
+    await page.route(lambda url: not is_local(url), block)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: result.console.append(f"pageerror: {exc}"))
+    try:
+        await page.set_viewport_size({"width": PHONE, "height": 800})
+        await page.goto(base + expected.path)
+        await page.wait_for_function(WAIT_FOR_MATHJAX, timeout=PAGE_TIMEOUT_MS)
+        await page.evaluate("() => MathJax.startup.promise")
+        result.width[PHONE] = await page.evaluate(DOCUMENT_WIDTH)
+        read = await page.evaluate(READ_PAGE)
+        await page.set_viewport_size({"width": DESKTOP, "height": 800})
+        result.width[DESKTOP] = await page.evaluate(DOCUMENT_WIDTH)
+    except Exception as exc:  # reported per page by the tests, never hides the others
+        result.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return result
+    finally:
+        await page.close()
+    result.formulas, result.typeset, result.outside = read["formulas"], read["typeset"], read["outside"]
+    result.errors = read["errors"]
+    result.equation_links, result.dangling = read["equationLinks"], read["dangling"]
+    result.page_chars = counted(read["text"])
+    return result
+
+
+async def visit_all(chromium_path: str, base: str, pages: list[Expected]) -> dict[str, Visit]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context()
+            slots = asyncio.Semaphore(CONCURRENCY)
+
+            async def one(expected: Expected) -> Visit:
+                async with slots:
+                    return await visit(context, base, expected)
+
+            visits = await asyncio.gather(*(one(p) for p in pages))
+            return {v.key: v for v in visits}
+        finally:
+            await browser.close()
+
+
+def run_in_thread(coroutine):
+    """Run ``coroutine`` on an event loop of its own thread (sync Playwright may own this one)."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed to the test thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="reader-view")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
