@@ -1,5 +1,5 @@
 """The search page in a browser, on the bundled archive served under /kxsj/:
-every hit reachable, title hits first, and the query in the URL."""
+every hit reachable, title hits first, filters, and the query in the URL."""
 
 from __future__ import annotations
 
@@ -79,6 +79,28 @@ def test_every_hit_of_a_common_word_is_reachable_title_hits_first(site, page):
         assert "kxsjterms" not in r["snippet"]
     assert page.locator(".search-results mark").count() >= len(shown) - 2
     assert page.kxsj_errors == [] and page.kxsj_external == []
+
+
+def test_a_tag_filter_narrows_the_results_to_posts_with_that_tag(site, page):
+    page.goto(search_url(site, q=COMMON))
+    texts = article_texts(page)
+    unfiltered = all_results(page)
+    tag = "生成模型"
+    tagged = {path for path, post in texts.items() if tag in post["tags"]}
+    assert tagged
+    page.select_option("select[name=tag]", tag)
+    page.wait_for_url(re.compile(r"tag=" + re.escape(urllib.parse.quote(tag))))
+    page.wait_for_function(f"document.querySelectorAll('.search-results li').length < {len(unfiltered)}")
+    narrowed = [r["path"] for r in all_results(page)]
+    assert narrowed and set(narrowed) == tagged & holding(texts, COMMON)
+
+    # The filter alone lists every post with the tag; the link keeps it.
+    page.goto(search_url(site, tag=tag))
+    assert {r["path"] for r in all_results(page)} == tagged
+    assert page.input_value("select[name=tag]") == tag
+    assert page.locator("select[name=category] option").count() > 1
+    assert page.locator("select[name=year] option").count() > 1
+    assert page.kxsj_errors == []
 
 
 def test_the_query_in_the_url_runs_on_load_and_typing_updates_the_url(site, page):

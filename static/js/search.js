@@ -6,24 +6,47 @@
 //
 // Every result can be reached: Pagefind gives all result ids at once, posts
 // whose title holds the query first (search-query.js), and a page of
-// results at a time is loaded ("显示更多").  The query lives in the URL
-// (?q=…), so a search can be linked and the header search box just opens
-// /search/?q=….
+// results at a time is loaded ("显示更多").  The query and the chosen filters
+// (tag, category, year) live in the URL (?q=…&tag=…), so a search can be
+// linked and the header search box just opens /search/?q=….
 
 import { findResults, snippet, visibleText } from "./search-query.js";
 
 const siteRoot = new URL("../../", import.meta.url);
 const PAGE_SIZE = 20;
+const FILTERS = [
+  ["tag", "全部标签"],
+  ["category", "全部分类"],
+  ["year", "全部年份"],
+];
 
 const box = document.querySelector("[data-search]");
 const form = box.querySelector("form");
 const input = box.querySelector("input[name=q]");
+const filterBox = box.querySelector(".search-filters");
 const status = box.querySelector(".search-status");
 const list = box.querySelector(".search-results");
 const more = box.querySelector(".search-more");
 
 function say(text) {
   status.textContent = text;
+}
+
+function selects() {
+  return [...filterBox.querySelectorAll("select")];
+}
+
+// Pagefind's filter object from the selects: {tag: "…"} for each one chosen.
+function chosenFilters() {
+  const chosen = {};
+  for (const select of selects()) if (select.value) chosen[select.name] = select.value;
+  return chosen;
+}
+
+function describe(query, filters) {
+  const parts = Object.values(filters).map((value) => `“${value}”`);
+  if (query) parts.unshift(`“${query}”`);
+  return parts.join("、");
 }
 
 function resultItem(data, query) {
@@ -71,10 +94,11 @@ async function showMore(ticket) {
   more.disabled = false;
 }
 
-function remember(query) {
+function remember(query, filters) {
   const url = new URL(location.href);
+  for (const key of ["q", ...FILTERS.map(([name]) => name)]) url.searchParams.delete(key);
   if (query) url.searchParams.set("q", query);
-  else url.searchParams.delete("q");
+  for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value);
   history.replaceState(null, "", url);
 }
 
@@ -89,12 +113,13 @@ let pagefindReady = null;
 
 async function run() {
   const query = input.value.trim();
+  const filters = chosenFilters();
   const ticket = current.ticket + 1;
   current = { ticket, results: [], shown: 0, query };
-  remember(query);
+  remember(query, filters);
   list.replaceChildren();
   more.hidden = true;
-  if (!query) {
+  if (!query && !Object.keys(filters).length) {
     say("");
     return;
   }
@@ -106,14 +131,33 @@ async function run() {
     say("搜索不可用：没有找到本站的搜索索引（pagefind/）。请用安装了 Pagefind 的 kxsj 重新构建本站。");
     return;
   }
-  const results = await findResults(pagefind, query);
+  const results = await findResults(pagefind, query, filters);
   if (ticket !== current.ticket) return; // a newer search is on its way
   current.results = results;
   if (!results.length) {
-    say(`没有找到与“${query}”相关的文章。`);
+    say(`没有找到与${describe(query, filters)}相关的文章。`);
     return;
   }
   await showMore(ticket);
+}
+
+// The filter selects, filled from the index: each value with its post count.
+async function fillFilters(params) {
+  const available = await (await pagefindReady).filters();
+  for (const [name, all] of FILTERS) {
+    const counts = available[name] || {};
+    const values = Object.keys(counts);
+    if (!values.length) continue;
+    values.sort(name === "year" ? (a, b) => b.localeCompare(a) : (a, b) => a.localeCompare(b, "zh"));
+    const select = document.createElement("select");
+    select.name = name;
+    select.setAttribute("aria-label", all);
+    select.append(new Option(all, ""));
+    for (const value of values) select.append(new Option(`${value}（${counts[value]}）`, value));
+    select.value = values.includes(params.get(name)) ? params.get(name) : "";
+    select.addEventListener("change", run);
+    filterBox.append(select);
+  }
 }
 
 let timer = null;
@@ -129,6 +173,9 @@ form.addEventListener("submit", (event) => {
 more.addEventListener("click", () => showMore(current.ticket));
 
 pagefindReady = loadPagefind();
-pagefindReady.catch(() => {}); // reported by run() when a query needs it
-input.value = new URLSearchParams(location.search).get("q") || "";
-if (input.value.trim()) run();
+const params = new URLSearchParams(location.search);
+input.value = params.get("q") || "";
+fillFilters(params).then(
+  () => (input.value.trim() || Object.keys(chosenFilters()).length) && run(),
+  () => input.value.trim() && run(), // run() says search is unavailable
+);
