@@ -136,8 +136,11 @@ def test_browser_and_build_spell_search_terms_alike(site, page):
     got = page.evaluate(
         """async (samples) => {
             const q = await import(new URL('../static/js/search-query.js', location.href).href);
-            return samples.map((s) => q.hanTerms(s, q.TEXT_PREFIX));
+            return [samples.map((s) => q.hanTerms(s, q.TEXT_PREFIX)), q.pagefindQueries('"生成模型" GAN').text];
         }""",
         samples,
     )
-    assert got == [han_terms(s, TEXT_PREFIX) for s in samples]
+    assert got[0] == [han_terms(s, TEXT_PREFIX) for s in samples]
+    # A run is asked for as one quoted phrase of its pairs; quotes typed by the reader do not break it.
+    assert got[1] == '"' + " ".join(han_terms("生成模型", TEXT_PREFIX)[:-1]) + '" gan'
+

@@ -53,7 +53,7 @@ export function hanTerms(text, prefix) {
 export function pagefindQueries(query) {
   const lowered = query.toLowerCase();
   const han = lowered.match(HAN_RUN) || [];
-  const rest = lowered.replace(HAN_RUN, " ");
+  const rest = lowered.replace(HAN_RUN, " ").replaceAll('"', " "); // quotes are ours to place
   const textTerms = han.flatMap((run) => runTerms(run, TEXT_PREFIX));
   const titleTerms = han.flatMap((run) => runTerms(run, TITLE_PREFIX));
   for (const word of rest.match(WORD) || []) titleTerms.push(TITLE_PREFIX + Array.from(word, letters).join(""));

@@ -26,6 +26,7 @@ so the browser can cut the terms off the page text Pagefind returns.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
 from typing import Optional
@@ -49,6 +50,7 @@ SKIPPED_CLASSES = frozenset({"arithmatex", "post-meta", "series-note", "reading-
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 
 
+@lru_cache(maxsize=None)  # a few thousand distinct characters, met again and again
 def letters(char: str) -> str:
     """A character as four letters: its code point in base 26."""
     code = ord(char)
