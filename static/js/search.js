@@ -2,99 +2,124 @@
 //
 // Everything is found relative to this script (static/js/search.js), so the
 // page works at the site root and under a sub-path such as /repo/: the site
-// root is two folders up, the index is <root>/pagefind/.  Results whose title
-// contains every query term come first (Pagefind's own ranking already
-// weights titles); each shows the title, the date and a snippet around the
-// hit.  The query lives in ?q=, so a header search box can link here and the
-// back button works.
+// root is two folders up, the index is <root>/pagefind/.
+//
+// Every result can be reached: Pagefind gives all result ids at once, posts
+// whose title holds the query first (search-query.js), and a page of
+// results at a time is loaded ("显示更多").  The query and the chosen filters
+// (tag, category, year) live in the URL (?q=…&tag=…), so a search can be
+// linked and the header search box just opens /search/?q=….
+
+import { findResults, snippet, visibleText } from "./search-query.js";
 
 const siteRoot = new URL("../../", import.meta.url);
-const MAX_SHOWN = 20;
-const MAX_LOADED = 50;
+const PAGE_SIZE = 20;
+const FILTERS = [
+  ["tag", "全部标签"],
+  ["category", "全部分类"],
+  ["year", "全部年份"],
+];
 
 const box = document.querySelector("[data-search]");
 const form = box.querySelector("form");
 const input = box.querySelector("input[name=q]");
+const filterBox = box.querySelector(".search-filters");
 const status = box.querySelector(".search-status");
 const list = box.querySelector(".search-results");
+const more = box.querySelector(".search-more");
 
 function say(text) {
   status.textContent = text;
 }
 
-// Pagefind's excerpt is HTML with <mark> around the hits; keep only text and
-// <mark>, so nothing from the index can become markup.
-function excerptNodes(html) {
-  const template = document.createElement("template");
-  template.innerHTML = html;
-  const fragment = document.createDocumentFragment();
-  for (const node of template.content.childNodes) {
-    if (node.nodeName === "MARK") {
+function selects() {
+  return [...filterBox.querySelectorAll("select")];
+}
+
+// Pagefind's filter object from the selects: {tag: "…"} for each one chosen.
+function chosenFilters() {
+  const chosen = {};
+  for (const select of selects()) if (select.value) chosen[select.name] = select.value;
+  return chosen;
+}
+
+function describe(query, filters) {
+  const parts = Object.values(filters).map((value) => `“${value}”`);
+  if (query) parts.unshift(`“${query}”`);
+  return parts.join("、");
+}
+
+function resultItem(data, query) {
+  const li = document.createElement("li");
+  const link = document.createElement("a");
+  link.className = "search-title";
+  link.href = data.url;
+  const title = data.meta.title || data.url;
+  link.textContent = title;
+  li.append(link);
+  if (data.meta.date) {
+    const time = document.createElement("time");
+    time.dateTime = data.meta.date;
+    time.textContent = data.meta.date;
+    li.append(time);
+  }
+  const excerpt = document.createElement("p");
+  excerpt.className = "search-excerpt";
+  for (const part of snippet(visibleText(data.content || "", title), query)) {
+    if (part.hit) {
       const mark = document.createElement("mark");
-      mark.textContent = node.textContent;
-      fragment.append(mark);
+      mark.textContent = part.text;
+      excerpt.append(mark);
     } else {
-      fragment.append(document.createTextNode(node.textContent));
+      excerpt.append(document.createTextNode(part.text));
     }
   }
-  return fragment;
+  li.append(excerpt);
+  return li;
 }
 
-function titleFirst(items, query) {
-  const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const inTitle = (item) => {
-    const title = (item.meta.title || "").toLowerCase();
-    return terms.every((term) => title.includes(term));
-  };
-  return [...items.filter(inTitle), ...items.filter((item) => !inTitle(item))];
+// The current search: its results and how many are shown.
+let current = { ticket: 0, results: [], shown: 0, query: "" };
+
+async function showMore(ticket) {
+  const { results, shown, query } = current;
+  more.disabled = true;
+  const batch = await Promise.all(results.slice(shown, shown + PAGE_SIZE).map((r) => r.data()));
+  if (ticket !== current.ticket) return;
+  list.append(...batch.map((data) => resultItem(data, query)));
+  current.shown = shown + batch.length;
+  const total = results.length;
+  say(current.shown < total ? `找到 ${total} 篇文章，已显示 ${current.shown} 篇：` : `找到 ${total} 篇文章：`);
+  more.hidden = current.shown >= total;
+  more.disabled = false;
 }
 
-function show(items, total, query) {
-  list.replaceChildren();
-  if (!total) {
-    say(`没有找到与“${query}”相关的文章。`);
-    return;
-  }
-  say(total > items.length ? `找到 ${total} 篇文章，显示前 ${items.length} 篇：` : `找到 ${total} 篇文章：`);
-  for (const item of items) {
-    const li = document.createElement("li");
-    const link = document.createElement("a");
-    link.className = "search-title";
-    link.href = item.url;
-    link.textContent = item.meta.title || item.url;
-    li.append(link);
-    if (item.meta.date) {
-      const time = document.createElement("time");
-      time.dateTime = item.meta.date;
-      time.textContent = item.meta.date;
-      li.append(time);
-    }
-    const excerpt = document.createElement("p");
-    excerpt.className = "search-excerpt";
-    excerpt.append(excerptNodes(item.excerpt || ""));
-    li.append(excerpt);
-    list.append(li);
-  }
+function remember(query, filters) {
+  const url = new URL(location.href);
+  for (const key of ["q", ...FILTERS.map(([name]) => name)]) url.searchParams.delete(key);
+  if (query) url.searchParams.set("q", query);
+  for (const [name, value] of Object.entries(filters)) url.searchParams.set(name, value);
+  history.replaceState(null, "", url);
 }
 
 async function loadPagefind() {
   const pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
-  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40 });
+  await pagefind.options({ baseUrl: siteRoot.pathname });
   await pagefind.init();
   return pagefind;
 }
 
 let pagefindReady = null;
-let latest = 0;
 
-async function run(query) {
-  const ticket = ++latest;
-  const url = new URL(location.href);
-  if (query) url.searchParams.set("q", query);
-  else url.searchParams.delete("q");
-  history.replaceState(null, "", url);
-  if (!query) {
-    list.replaceChildren();
+async function run() {
+  const query = input.value.trim();
+  const filters = chosenFilters();
+  const ticket = current.ticket + 1;
+  current = { ticket, results: [], shown: 0, query };
+  remember(query, filters);
+  list.replaceChildren();
+  more.hidden = true;
+  if (!query && !Object.keys(filters).length) {
     say("");
     return;
   }
@@ -106,26 +131,51 @@ async function run(query) {
     say("搜索不可用：没有找到本站的搜索索引（pagefind/）。请用安装了 Pagefind 的 kxsj 重新构建本站。");
     return;
   }
-  const search = await pagefind.search(query);
-  if (ticket !== latest) return; // a newer query is on its way
-  const loaded = await Promise.all(search.results.slice(0, MAX_LOADED).map((r) => r.data()));
-  if (ticket !== latest) return;
-  show(titleFirst(loaded, query).slice(0, MAX_SHOWN), search.results.length, query);
+  const results = await findResults(pagefind, query, filters);
+  if (ticket !== current.ticket) return; // a newer search is on its way
+  current.results = results;
+  if (!results.length) {
+    say(`没有找到与${describe(query, filters)}相关的文章。`);
+    return;
+  }
+  await showMore(ticket);
+}
+
+// The filter selects, filled from the index: each value with its post count.
+async function fillFilters(params) {
+  const available = await (await pagefindReady).filters();
+  for (const [name, all] of FILTERS) {
+    const counts = available[name] || {};
+    const values = Object.keys(counts);
+    if (!values.length) continue;
+    values.sort(name === "year" ? (a, b) => b.localeCompare(a) : (a, b) => a.localeCompare(b, "zh"));
+    const select = document.createElement("select");
+    select.name = name;
+    select.setAttribute("aria-label", all);
+    select.append(new Option(all, ""));
+    for (const value of values) select.append(new Option(`${value}（${counts[value]}）`, value));
+    select.value = values.includes(params.get(name)) ? params.get(name) : "";
+    select.addEventListener("change", run);
+    filterBox.append(select);
+  }
 }
 
 let timer = null;
 input.addEventListener("input", () => {
   clearTimeout(timer);
-  timer = setTimeout(() => run(input.value.trim()), 250);
+  timer = setTimeout(run, 250);
 });
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   clearTimeout(timer);
-  run(input.value.trim());
+  run();
 });
+more.addEventListener("click", () => showMore(current.ticket));
 
 pagefindReady = loadPagefind();
-pagefindReady.catch(() => {}); // reported by run() when a query needs it
-const initial = new URLSearchParams(location.search).get("q") || "";
-input.value = initial;
-if (initial) run(initial.trim());
+const params = new URLSearchParams(location.search);
+input.value = params.get("q") || "";
+fillFilters(params).then(
+  () => (input.value.trim() || Object.keys(chosenFilters()).length) && run(),
+  () => input.value.trim() && run(), // run() says search is unavailable
+);

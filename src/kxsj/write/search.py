@@ -3,8 +3,11 @@
 Pagefind (the ``pagefind[extended]`` wheel, installed with kxsj wherever
 Pagefind publishes one)
 reads the written HTML and writes ``pagefind/`` beside it: a static index the
-browser queries, so search works on any static host and offline.  Its
-*extended* build segments Chinese into words, so ``扩散`` finds 扩散模型.
+browser queries, so search works on any static host and offline.  Pagefind
+reads copies of the indexed pages that carry *search terms*
+(``kxsj.write.search_terms``: Chinese as overlapping character pairs), so a
+post holding ``傅里叶`` is found whatever Pagefind's word segmentation does;
+the pages readers get are not changed.
 
 What gets indexed is decided by the templates: only elements marked
 ``data-pagefind-body`` (post articles), so list pages are left out; the
@@ -31,6 +34,7 @@ from typing import Callable, Iterable, Optional
 from kxsj.config import CONFIG_NAME, Config
 from kxsj.model import Diagnostic
 from kxsj.write.output import PageLike, page_file
+from kxsj.write.search_terms import with_search_terms
 
 INSTALL_HINT = (
     "pip install 'pagefind[extended]' where Pagefind has a wheel for this platform, "
@@ -73,13 +77,26 @@ class PagefindRun:
     background: bool = False
     """Run Pagefind at the lowest CPU priority (``kxsj serve``: a rebuild after a save must not wait for it)."""
 
-    def command(self, site_dir: Path) -> list[str]:
-        return [str(self.binary), "--site", str(site_dir), "--exclude-selectors", EXCLUDE_SELECTORS]
+    def command(self, pages_dir: Path, site_dir: Path) -> list[str]:
+        return [
+            str(self.binary), "--site", str(pages_dir), "--output-path", str(Path(site_dir) / "pagefind"),
+            "--exclude-selectors", EXCLUDE_SELECTORS,
+        ]
 
     def __call__(self, site_dir: Path) -> list[Diagnostic]:
+        """Index the site's searchable pages, each with its search terms (``search_terms``).
+
+        Pagefind reads copies in a temporary folder and writes ``pagefind/``
+        into ``site_dir``; the site's own pages are not changed.
+        """
+        with tempfile.TemporaryDirectory(prefix="kxsj-index-") as tmp:
+            copy_searchable(Path(site_dir), Path(tmp))
+            return self._run(Path(tmp), Path(site_dir))
+
+    def _run(self, pages_dir: Path, site_dir: Path) -> list[Diagnostic]:
         try:
             with subprocess.Popen(
-                self.command(site_dir),
+                self.command(pages_dir, site_dir),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -118,6 +135,20 @@ class PagefindRun:
         return Diagnostic(self.where, 0, "warning", f"search index not built ({why}); the site is written without search")
 
 
+def copy_searchable(site_dir: Path, to: Path) -> None:
+    """Copy the pages Pagefind indexes (``data-pagefind-body``) into ``to``, with their search terms."""
+    for source in sorted(site_dir.rglob("*.html")):
+        relative = source.relative_to(site_dir)
+        if relative.parts[0] == "pagefind":
+            continue
+        text = with_search_terms(source.read_text(encoding="utf-8", errors="replace"))
+        if text is None:
+            continue
+        target = to / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+
 def search_indexer(config: Config) -> tuple[Optional[Indexer], list[Diagnostic]]:
     """The indexer to run over the finished output, or None (with the reason as a warning).
 
@@ -149,8 +180,8 @@ class PageFolder:
     """A folder holding the HTML of pages kept in memory, for Pagefind to read.
 
     ``sync`` writes only the pages whose bytes changed since its last call
-    and deletes the ones gone, so re-indexing the preview after one save
-    writes one or a few files, not the archive.
+    (with their search terms) and deletes the ones gone, so re-indexing the
+    preview after one save writes one or a few files, not the archive.
     """
 
     def __init__(self, root: Path):
@@ -167,7 +198,10 @@ class PageFolder:
                 continue
             target = page_file(self.root, path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            # With its search terms now, so the indexer finds them there and
+            # does not work them out again for every unchanged page.
+            text = with_search_terms(content.decode("utf-8", errors="replace"))
+            target.write_bytes(content if text is None else text.encode("utf-8"))
         self._written = html
 
     def index(self, pages: dict[str, bytes], indexer: Indexer) -> tuple[dict[str, bytes], list[Diagnostic]]:
