@@ -28,8 +28,12 @@ _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyy
 
 
 def _content_line(path: str, digests: Optional[dict[str, str]]) -> str:
-    with open(path, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
+    from kxsj.load.files import MAX_BYTES, read_regular
+
+    try:  # only regular files are read: a FIFO or /dev/zero in posts/ must not hang the build
+        digest = hashlib.sha256(read_regular(path, MAX_BYTES)).hexdigest()
+    except OSError as exc:
+        return f"{path} unreadable {exc.errno}"
     if digests is not None:
         digests[os.path.abspath(path)] = digest
     return f"{path} {digest}"
@@ -53,7 +57,11 @@ def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]]
             if content:
                 yield _content_line(path, digests)
             else:
-                st = os.stat(path)
+                try:
+                    st = os.stat(path)
+                except OSError as exc:  # a broken symlink among the static files
+                    yield f"{path} unreadable {exc.errno}"
+                    continue
                 yield f"{path} {st.st_size} {st.st_mtime_ns}"
 
 
