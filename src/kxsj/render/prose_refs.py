@@ -25,8 +25,9 @@ from kxsj.render.math import MATH_CLASS, html_escape
 
 # ``\eqref{label}`` / ``\ref{label}``: a label is one line without braces.
 PROSE_REF = r"\\(?:eq)?ref\{[^{}\n]+\}"
-# After "escape" (180), before links (160) so a reference inside [link text] is math too.
-PRIORITY = 175
+# Before the text rules' escape and TeX-run pattern (180), which would keep a bare
+# reference as literal text, and before links (160) so one inside [link text] is math too.
+PRIORITY = 185
 
 
 class ProseRefProcessor(InlineProcessor):
