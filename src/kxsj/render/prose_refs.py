@@ -24,7 +24,7 @@ from markdown.util import AtomicString
 from kxsj.render.math import MATH_CLASS, html_escape
 
 # ``\eqref{label}`` / ``\ref{label}``: a label is one line without braces.
-PROSE_REF = r"\\(?:eq)?ref\{[^{}\n]+\}"
+PROSE_REF = r"(?<!\\)\\(?:eq)?ref\{[^{}\n]+\}"
 # Before the text rules' escape and TeX-run pattern (180), which would keep a bare
 # reference as literal text, and before links (160) so one inside [link text] is math too.
 PRIORITY = 185
