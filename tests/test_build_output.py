@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from kxsj.build import BuildOptions, BuildReport, _Progress, build_site
+from kxsj.build import BuildOptions, BuildReport, build_site
+from kxsj.progress import Progress as _Progress
 from kxsj.model import Diagnostic, Post, PostDate
 from kxsj.write import output
 from kxsj.write.output import MARKER, OutputError, write_output

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from kxsj.assets import asset_dirs
 from kxsj.config import Config, load_config, normalise_base_url
 from kxsj.render.settings import use_config
 from kxsj.model import Diagnostic, Post
+from kxsj.progress import Progress
 
 if TYPE_CHECKING:
     from kxsj.render.cache import TextDigests
@@ -76,24 +76,6 @@ class BuildReport:
         out = f"{self.out_dir}/" if not str(self.out_dir).endswith("/") else str(self.out_dir)
         verb = "built" if self.written else "FAILED, kept the previous output; rendered"
         return f"{verb} {self.posts} posts, {self.pages} pages, {problems} in {self.seconds:.2f} s -> {out}"
-
-
-class _Progress:
-    """``rendered N/M posts`` on one stderr line, only when the build is slow enough to need it."""
-
-    def __init__(self, enabled: bool, start: float):
-        self.enabled, self.start, self.shown = enabled, start, False
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.enabled and time.monotonic() - self.start > 1.0:
-            sys.stderr.write(f"\rrendered {done}/{total} posts")
-            sys.stderr.flush()
-            self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 def markdown_renderer() -> Callable[[str], str]:
@@ -321,7 +303,7 @@ def _build(
     diags += search_diags
     if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
         config = replace(config, search=False)
-    progress = _Progress(options.progress, start)
+    progress = Progress(options.progress, start)
     # 《title》 mentions of archive posts become links in every rendered body.
     html_of = post_html(to_html, posts, config)
     store = None
@@ -400,25 +382,9 @@ def _build(
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=not failing)
     if final.written and (store is not None or stamp is not None):
-        _record_output(options.out_dir, listing, store, stamp, digest if stamp is not None else "", final, diags, drafts)
+        from kxsj.render.stamp import record_output
+
+        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
+        record_output(options.out_dir, listing, store, stamp, digest if stamp is not None else "", saved, drafts)
     return final
 
-
-def _record_output(out_dir: Path, listing, store, stamp, digest: str, final: BuildReport, diags, drafts) -> None:
-    """The page manifest and the build stamp, made from the committed output as it now is on disk.
-
-    They bind each file by its size, times and inode (``files_below``):
-    ``listing`` is the in-place update's, taken after its commit (the
-    render spool was removed before it), else the output is walked now.
-    """
-    from kxsj.write.output import files_below
-
-    if not listing:
-        files_below(str(out_dir), listing)
-    if store is not None:
-        store.save(out_dir, listing)
-    if stamp is not None and drafts:
-        stamp.forget()  # its report may quote drafts
-    elif stamp is not None:
-        saved = {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}
-        stamp.save(digest, out_dir, saved, listing)

@@ -51,7 +51,7 @@ from kxsj.model import Post
 from kxsj.render.cache import CACHE_DIR, TextDigests, _library_versions, _package_digest, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
 from kxsj.sealed_cache import read_sealed, seal
-from kxsj.write.output import page_file, page_rel
+from kxsj.write.output import page_rel
 
 MANIFEST = "pages.json"
 LABEL = "pages"

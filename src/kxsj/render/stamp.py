@@ -175,3 +175,22 @@ def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool
     stamp = BuildStamp(root, out_dir)
     digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.file_digests)
     return stamp, digest
+
+
+def record_output(out_dir: Path, listing, store, stamp, digest: str, saved: dict, drafts: bool) -> None:
+    """The page manifest and the build stamp (``saved``: the report to replay), made from the committed output as it now is on disk.
+
+    They bind each file by its size, times and inode (``files_below``):
+    ``listing`` is the in-place update's, taken after its commit (the
+    render spool was removed before it), else the output is walked now.
+    """
+    from kxsj.write.output import files_below
+
+    if not listing:
+        files_below(str(out_dir), listing)
+    if store is not None:
+        store.save(out_dir, listing)
+    if stamp is not None and drafts:
+        stamp.forget()  # its report may quote drafts
+    elif stamp is not None:
+        stamp.save(digest, out_dir, saved, listing)
