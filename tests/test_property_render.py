@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
