@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from kxsj.build import BuildOptions, build_site
-from kxsj.render import cache as cache_mod
-from kxsj.render.cache import CACHE_DIR, RenderCache, _encode_shard, _source_digest, renderer_key
-from kxsj.sealed_cache import MAGIC
+from kxsj.incremental import bodies, keys, store as cache_mod
+from kxsj.incremental.bodies import html_key
+from kxsj.incremental.keys import code_digest
+from kxsj.incremental.store import CACHE_DIR, Namespace as RenderCache, _encode_shard
+from kxsj.render.context import RenderContext
+from kxsj.incremental.sealed import MAGIC
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -68,17 +71,19 @@ def test_entries_survive_a_new_process_and_other_keys_miss(tmp_path):
     assert RenderCache(tmp_path, "key-b").get("$x$ 一") is None
 
 
-def test_renderer_key_changes_with_options_and_code(tmp_path):
-    assert renderer_key({"mathjax": "local"}) == renderer_key({"mathjax": "local"})
-    assert renderer_key({"mathjax": "local"}) != renderer_key({"mathjax": "https://cdn"})
-    assert renderer_key() != renderer_key({"extra": 1})
+def test_html_key_changes_with_settings_and_code(tmp_path):
+    assert html_key(RenderContext()) == html_key(RenderContext(line_breaks="joined"))
+    assert html_key(RenderContext()) != html_key(RenderContext(line_breaks="br"))
 
     package = tmp_path / "kxsj"
-    shutil.copytree(Path(cache_mod.__file__).parents[1], package)
-    before = _source_digest(package)
-    target = package / "render" / "markdown.py"
-    target.write_text(target.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
-    assert _source_digest(package) != before
+    shutil.copytree(Path(keys.__file__).parents[1], package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_digest(package)
+    for module in ("render/markdown.py", "load/files.py"):  # any module: all of kxsj's code is in every key
+        target = package / module
+        target.write_text(target.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        assert code_digest(package) != before
+        before = code_digest(package)
+    assert keys.make_key("html", code=lambda: before) != keys.make_key("html")
 
 
 @pytest.mark.parametrize(
@@ -108,7 +113,7 @@ def test_a_damaged_shard_is_ignored_and_rewritten(tmp_path, damage):
 
 def test_a_sealed_shard_of_the_wrong_shape_is_ignored(tmp_path):
     """Records cut short, or values that are not UTF-8, under a valid MAC: ignored, not half-read."""
-    from kxsj.sealed_cache import pack_records, seal
+    from kxsj.incremental.sealed import pack_records, seal
 
     cache = RenderCache(tmp_path, "k")
     cache.put("text", "<p>html</p>")
@@ -181,7 +186,7 @@ def test_warm_build_writes_the_same_bytes_as_a_cold_one(site, monkeypatch):
     def no_rendering():
         raise AssertionError("a warm build with nothing changed rendered Markdown")
 
-    monkeypatch.setattr("kxsj.render.parallel.default_render", no_rendering)
+    monkeypatch.setattr("kxsj.incremental.workers.default_render", no_rendering)
     force_rebuild(site)
     warm = build(site, "public")
     assert warm == cold
@@ -217,8 +222,8 @@ def test_a_cache_from_another_renderer_is_never_used(site, monkeypatch):
     build(site, "public")
     assert poison(site) > 0
     # A new renderer option (or version, or code) is a new key: the poisoned entries are not found.
-    real_key = cache_mod.renderer_key
-    monkeypatch.setattr(cache_mod, "renderer_key", lambda options=None: real_key({"changed": True}))
+    real_key = bodies.html_key
+    monkeypatch.setattr(bodies, "html_key", lambda context: real_key(context) + "-changed")
     force_rebuild(site)
     rebuilt = build(site, "public")
     assert not any(b"POISONED" in v for v in rebuilt.values())
@@ -235,14 +240,6 @@ def test_corrupt_cache_files_are_ignored_by_the_build(site):
         shard.write_bytes(data[:-3] + b"xyz")
     force_rebuild(site)
     assert build(site, "public") == cold
-
-
-def test_renderer_sources_follow_the_renderers_imports():
-    from kxsj.render.cache import _PACKAGE_DIR, renderer_sources
-
-    names = {p.relative_to(_PACKAGE_DIR).as_posix() for p in renderer_sources()}
-    assert {"render/markdown.py", "render/math.py", "mathscan.py", "__init__.py"} <= names
-    assert not any(n.startswith(("load/", "serve/", "enrich/")) for n in names), names
 
 
 # --------------------------------------------------------------------------
@@ -294,8 +291,8 @@ def test_the_stamp_records_the_output_an_in_place_update_left(site):
     build(site, "public")
     import json
 
-    from kxsj.render import stamp
-    from kxsj.sealed_cache import read_sealed
+    from kxsj.incremental import stamp
+    from kxsj.incremental.sealed import read_sealed
 
     saved = json.loads(bytes(read_sealed(site / "public" / CACHE_DIR / stamp.STAMP_FILE, stamp.LABEL)))["manifest"]
     assert not (site / "public" / "stray.html").exists()
@@ -307,12 +304,13 @@ def test_library_versions_are_those_importlib_metadata_gives():
     """The cache keys read versions from the ``.dist-info`` folder names: they must be the installed versions."""
     from importlib import metadata
 
-    from kxsj.render import cache, pagestore, stamp
+    from kxsj.incremental import stamp
+    from kxsj.incremental.keys import MARKDOWN_LIBRARIES, TEMPLATE_LIBRARIES
 
-    names = {*cache._LIBRARIES, *stamp._STAMP_LIBRARIES, *pagestore._LIBRARIES, "PyYAML", "no-such-library-kxsj"}
+    names = {*MARKDOWN_LIBRARIES, *stamp._STAMP_LIBRARIES, *TEMPLATE_LIBRARIES, "PyYAML", "no-such-library-kxsj"}
     for name in sorted(names):
         try:
             expected = metadata.version(name)
         except metadata.PackageNotFoundError:
             expected = "?"
-        assert cache._library_version(name) == f"{name}={expected}"
+        assert keys.library_version(name) == f"{name}={expected}"

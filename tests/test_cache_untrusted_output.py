@@ -19,7 +19,7 @@ import pytest
 from jinja2.bccache import bc_magic
 
 from kxsj.build import BuildOptions, build_site
-from kxsj.render.cache import CACHE_DIR
+from kxsj.incremental.store import CACHE_DIR
 
 DRAFT = """---
 title: 未发表的草稿
@@ -141,7 +141,7 @@ def _marker_code(marker: Path) -> bytes:
 
 
 def _shard_entries(shard: Path) -> dict[bytes, str]:
-    from kxsj.render.cache import _decode_shard
+    from kxsj.incremental.store import _decode_shard
 
     entries = _decode_shard(shard.read_bytes(), f"{shard.parent.parent.name}/{shard.parent.name}/{shard.stem}")
     return entries or {bytes([int(shard.stem, 16)]) * 32: ""}  # damaged by an earlier round: any key of that shard
@@ -149,7 +149,7 @@ def _shard_entries(shard: Path) -> dict[bytes, str]:
 
 def _planted_html(shard: Path) -> list[bytes]:
     """A shard's real entries with a script instead of their HTML, framed as the old and the new format with plain checksums."""
-    from kxsj.sealed_cache import MAGIC, pack_records
+    from kxsj.incremental.sealed import MAGIC, pack_records
 
     evil = {k: "<script>alert('planted')</script>" for k in _shard_entries(shard)}
     old = marshal.dumps(evil)

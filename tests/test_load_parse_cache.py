@@ -1,4 +1,4 @@
-"""The parse cache gives back exactly what parsing gives (``kxsj.load.parse_cache``)."""
+"""The parse cache gives back exactly what parsing gives (``kxsj.incremental.parse``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from kxsj.lint import parse_and_lint_post_file
 from kxsj.load import load_posts
-from kxsj.load.parse_cache import FOLDER, ParseCache
+from kxsj.incremental.parse import FOLDER, ParseCache
 from kxsj.build import BuildOptions, build_site
-from kxsj.render.cache import CACHE_DIR
+from kxsj.incremental.store import CACHE_DIR
 
 POST = """---
 title: 缓存测试
@@ -92,7 +92,7 @@ def test_a_damaged_cache_file_is_ignored(tmp_path):
 def test_the_build_keeps_the_cache_in_the_output_and_uses_it(tmp_site):
     out = tmp_site / "public"
     build_site(BuildOptions(tmp_site, tmp_site / "posts", out))
-    from kxsj.sealed_cache import read_sealed, unpack_records
+    from kxsj.incremental.sealed import read_sealed, unpack_records
 
     entries = {}
     for path in (out / CACHE_DIR / FOLDER).rglob("*.bin"):
@@ -130,7 +130,7 @@ def test_a_kept_post_brings_the_digests_of_its_texts(tmp_path):
     """The build's caches name a body by its SHA-256: a kept post's must be its own text's."""
     import hashlib
 
-    from kxsj.render.cache import TextDigests
+    from kxsj.incremental.store import TextDigests
 
     posts = tmp_path / "posts"
     posts.mkdir()
@@ -165,7 +165,7 @@ def test_entries_come_back_as_the_same_plain_data(tmp_site):
     """Every kind of parse result (posts, dump entries, metadata, diagnostics) survives the JSON round trip."""
     from kxsj.load import parse_post_file
     from kxsj.load.metadata import load_metadata
-    from kxsj.load.parse_codec import decode, encode
+    from kxsj.incremental.parse_codec import decode, encode
 
     posts = tmp_site / "posts"
     (posts / "a.md").write_text(POST + "\n<!--more-->\n\n后文，$y$。\n", encoding="utf-8")

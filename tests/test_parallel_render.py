@@ -9,8 +9,12 @@ import threading
 
 import pytest
 
-from kxsj.render import parallel
-from kxsj.render.parallel import MIN_PARALLEL, can_fork, render_many
+from kxsj.incremental import page_workers
+from kxsj.incremental import workers as parallel
+from kxsj.incremental.workers import MIN_PARALLEL, can_fork, render_many
+from kxsj.render.context import RenderContext
+
+CTX = RenderContext()
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +27,9 @@ def corpus_texts(shared_dir) -> list[str]:
 
 
 def test_workers_render_what_one_process_renders(corpus_texts):
-    serial = render_many(corpus_texts, workers=1)
+    serial = render_many(corpus_texts, CTX, workers=1)
     # The pool itself, even if a server thread of another test makes render_many stay serial.
-    forked = parallel._render_forked(corpus_texts, 2)
+    forked = parallel._start_forked(corpus_texts, CTX, 2)()
     assert list(forked) != [] and set(forked) == set(corpus_texts)
     assert forked == serial
 
@@ -34,8 +38,8 @@ def test_a_text_that_fails_is_left_out_not_fatal(corpus_texts, monkeypatch):
     """The build then renders it once more in-process and reports it with path:line."""
     real = parallel.default_render
 
-    def fragile():
-        render = real()
+    def fragile(context):
+        render = real(context)
 
         def to_html(text: str) -> str:
             if "BROKEN-POST" in text:
@@ -45,8 +49,9 @@ def test_a_text_that_fails_is_left_out_not_fatal(corpus_texts, monkeypatch):
         return to_html
 
     monkeypatch.setattr(parallel, "default_render", fragile)  # forked workers inherit it
+    monkeypatch.setattr(parallel, "_worker_render", None)  # this process's renderer, made anew with it
     texts = corpus_texts[:MIN_PARALLEL] + ["BROKEN-POST $x$"]
-    for out in (render_many(texts, workers=1), parallel._render_forked(texts, 2)):
+    for out in (render_many(texts, CTX, workers=1), parallel._start_forked(texts, CTX, 2)()):
         assert "BROKEN-POST $x$" not in out
         assert set(out) == set(corpus_texts[:MIN_PARALLEL])
 
@@ -57,7 +62,7 @@ def test_no_fork_while_other_threads_run():
     thread.start()
     try:
         assert not can_fork()
-        assert render_many(["$a$ 与 $b$"] * 3) == {"$a$ 与 $b$": parallel.default_render()("$a$ 与 $b$")}
+        assert render_many(["$a$ 与 $b$"] * 3, CTX) == {"$a$ 与 $b$": parallel.default_render(CTX)("$a$ 与 $b$")}
     finally:
         stop.set()
         thread.join()
@@ -68,14 +73,14 @@ def test_no_fork_while_other_threads_run():
 
 
 def test_pages_rendered_by_several_processes_come_back_in_order():
-    makes = [(lambda i=i: f"<p>page {i} {'长' * (i % 7)}</p>".encode()) for i in range(parallel.MIN_PARALLEL_PAGES + 37)]
+    makes = [(lambda i=i: f"<p>page {i} {'长' * (i % 7)}</p>".encode()) for i in range(page_workers.MIN_PARALLEL_PAGES + 37)]
     # The pool itself, even if a server thread of another test makes call_all stay serial.
-    assert parallel._call_forked(makes, 3) == [make() for make in makes]
+    assert page_workers._call_forked(makes, 3) == [make() for make in makes]
 
 
 def test_pages_written_to_a_spool_come_back_as_their_files(tmp_path):
-    makes = [(lambda i=i: f"<p>page {i}</p>".encode()) for i in range(parallel.MIN_PARALLEL_PAGES + 5)]
-    files = parallel._call_forked(makes, 2, tmp_path)
+    makes = [(lambda i=i: f"<p>page {i}</p>".encode()) for i in range(page_workers.MIN_PARALLEL_PAGES + 5)]
+    files = page_workers._call_forked(makes, 2, tmp_path)
     assert all(isinstance(f, str) and Path(f).parent == tmp_path for f in files)
     assert [Path(f).read_bytes() for f in files] == [make() for make in makes]
 
@@ -84,9 +89,9 @@ def test_a_page_that_raises_in_a_worker_raises_in_the_caller():
     def broken() -> bytes:
         raise ValueError("template bug")
 
-    makes = [lambda: b"ok"] * parallel.MIN_PARALLEL_PAGES + [broken]
+    makes = [lambda: b"ok"] * page_workers.MIN_PARALLEL_PAGES + [broken]
     with pytest.raises(ValueError, match="template bug"):
-        parallel._call_forked(makes, 2)
+        page_workers._call_forked(makes, 2)
 
 
 def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkeypatch):
@@ -94,20 +99,20 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
     from tests.test_build_incremental import tree
 
     forked = []
-    real = parallel._call_forked
+    real = page_workers._call_forked
     monkeypatch.setattr(
-        parallel, "_call_forked", lambda makes, workers, spool=None: forked.append((len(makes), spool)) or real(makes, workers, spool)
+        page_workers, "_call_forked", lambda makes, workers, spool=None: forked.append((len(makes), spool)) or real(makes, workers, spool)
     )
-    monkeypatch.setattr(parallel, "can_fork", lambda: True)  # as in a plain `kxsj build`, whatever else this test process runs
-    monkeypatch.setattr(parallel, "MIN_PARALLEL_PAGES", 1)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(page_workers, "can_fork", lambda: True)  # as in a plain `kxsj build`, whatever else this test process runs
+    monkeypatch.setattr(page_workers, "MIN_PARALLEL_PAGES", 1)
+    monkeypatch.setattr(page_workers, "cores", lambda: 2)
     with open(tmp_site / "kxsj.yml", "a", encoding="utf-8") as f:
         f.write("\nsearch: false\n")
     assert build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "many")).written
     assert forked and forked[0][0] > 100, "the pages went to the workers"
     assert forked[0][1] is not None, "and came back as spool files"
     assert not [n for n in os.listdir(tmp_site) if ".spool-" in n], "the spool is removed"
-    monkeypatch.setattr(parallel, "cores", lambda: 1)
+    monkeypatch.setattr(page_workers, "cores", lambda: 1)
     assert build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "one")).written
     assert tree(tmp_site / "many") == tree(tmp_site / "one")
 
@@ -122,7 +127,9 @@ def test_a_site_built_on_several_cores_is_the_site_built_on_one(tmp_site, monkey
 CASE_PREAMBLE = r"""
 import json, os, sys
 from pathlib import Path
-from kxsj.render import parallel
+from kxsj.incremental import workers as parallel
+from kxsj.render.context import RenderContext
+CTX = RenderContext()
 
 def alive(pid):
     try:
@@ -161,8 +168,8 @@ if case == "build":
     check(build_site(options).ok, "first build failed")
     started = []
     real_start = parallel.start_helper
-    def start():
-        real_start()
+    def start(context):
+        real_start(context)
         if parallel._helper is not None:
             started.append(parallel._helper.pid)
     parallel.start_helper = start
@@ -174,14 +181,14 @@ if case == "build":
     html = "".join(p.read_text(encoding="utf-8") for p in (site / "public").rglob("*.html"))
     check("新加的一句" in html, "the edited text is not on the site")
     sys.exit(0)
-serial = parallel.render_many(texts, workers=1)
-parallel.start_helper()
+serial = parallel.render_many(texts, CTX, workers=1)
+parallel.start_helper(CTX)
 helper = parallel._helper
 check(helper is not None, "no helper started")
 if case == "dead":
     os.kill(helper.pid, 9)
     os.waitpid(helper.pid, 0)
-got = parallel.start_render_many(texts)()
+got = parallel.start_render_many(texts, CTX)()
 check(got == serial, "the helper's HTML differs from this process's")
 check(parallel._helper is None and not alive(helper.pid), "the helper outlived its job")
 check(not os.path.exists(helper.folder), "the helper's folder was left behind")
@@ -217,13 +224,13 @@ def test_an_edit_build_uses_the_helper_and_leaves_no_process(tmp_site):
 EARLY_CASES = r"""
 if case == "texts":
     texts = payload
-    serial = parallel.render_many(texts + ["OFFERED ONLY $x$"], workers=1)
-    parallel.start_early_workers()
+    serial = parallel.render_many(texts + ["OFFERED ONLY $x$"], CTX, workers=1)
+    parallel.start_early_workers(CTX)
     early = parallel._early
     check(early is not None, "no early workers started")
     pids = [p.pid for p in early.pool._pool]
     parallel.offer_texts(texts[::2] + ["OFFERED ONLY $x$", ""])  # some of them, and one nobody asks for
-    got = parallel.start_render_many(texts + texts[:3])()
+    got = parallel.start_render_many(texts + texts[:3], CTX)()
     check(got == {t: serial[t] for t in texts}, "the early workers' HTML differs, or an unasked text came back")
     check(parallel._early is None and not parallel._running, "the pool outlived its job")
     check(not any(alive(pid) for pid in pids), "a worker outlived the build")
@@ -232,8 +239,8 @@ from kxsj.build import BuildOptions, build_site
 site = Path(payload[0])
 started = []
 real_start = parallel.start_early_workers
-def start():
-    real_start()
+def start(context):
+    real_start(context)
     if parallel._early is not None:
         started.append([p.pid for p in parallel._early.pool._pool])
 parallel.start_early_workers = start
@@ -248,7 +255,7 @@ check(build_site(BuildOptions(site, site / "posts", site / "early")).ok, "the bu
 check(len(started) == 1, "the build from nothing started no early workers")
 check(len(offered) >= 2 * len(list((site / "posts").glob("*.md"))) - 2, "the posts' texts were not offered as they loaded")
 check(not any(alive(pid) for pid in started[0]), "a worker outlived the build")
-parallel.start_early_workers = lambda: None
+parallel.start_early_workers = lambda context: None
 check(build_site(BuildOptions(site, site / "posts", site / "late")).ok, "the build without early workers failed")
 def pages(folder):
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".kxsj-cache" not in p.parts}
@@ -266,7 +273,7 @@ def test_early_workers_render_what_this_process_renders_and_only_what_is_asked(c
 
 
 def test_a_build_from_nothing_renders_while_it_loads_and_the_site_is_the_same(shared_dir, tmp_path):
-    from kxsj.build import EARLY_WORKERS_FILES
+    from kxsj.incremental.session import EARLY_WORKERS_FILES
 
     site = tmp_path / "site"
     (site / "posts").mkdir(parents=True)

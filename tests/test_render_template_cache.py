@@ -10,8 +10,8 @@ from jinja2.bccache import bc_magic
 from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, build_site
 from kxsj.config import Config
-from kxsj.render.cache import CACHE_DIR
-from kxsj.render.template_cache import TemplateCodeCache
+from kxsj.incremental.store import CACHE_DIR
+from kxsj.incremental.templates import TemplateCodeCache
 
 
 def render_with(home: Path, templates: Path, name: str = "page.html", config: Config | None = None, **context):

@@ -1,4 +1,4 @@
-"""The cache key and the sealed file format (``kxsj.sealed_cache``)."""
+"""The cache key and the sealed file format (``kxsj.incremental.sealed``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from kxsj import sealed_cache
-from kxsj.sealed_cache import KEY_ENV, cache_key, pack_records, seal, unpack_records, unseal, user_cache_dir
+from kxsj.incremental import sealed as sealed_cache
+from kxsj.incremental.sealed import KEY_ENV, cache_key, pack_records, seal, unpack_records, unseal, user_cache_dir
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """``kxsj serve`` after a save that changed only a post's text: the same site as a full rebuild.
 
 The preview skips loading and enriching the archive when a Markdown post's
-body is all that changed (``kxsj.serve.body_edit``).  Each save below is
+body is all that changed (``kxsj.incremental.serve_quick``).  Each save below is
 built twice on the same files: by a preview that may take that path and by
 one that always loads everything.  Pages, posts, diagnostics and the
 overlay's problems must be identical, and where nothing else changed the

@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", type=_base_url, default=None, help="absolute address the site is served from, e.g. https://user.github.io/repo/")
     p.add_argument("--drafts", action="store_true", help="include posts marked draft")
     p.add_argument("--strict", action="store_true", help="fail the build on any warning")
+    p.add_argument("--no-cache", dest="cache", action="store_false",
+                   help="neither read nor write the output's .kxsj-cache: make everything again (same output)")
 
     p = sub.add_parser("serve", parents=[common], help="build, serve and rebuild on every save")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
@@ -165,6 +167,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         base_url=args.base_url,
         drafts=args.drafts,
         strict=args.strict,
+        cache=args.cache,
         progress=sys.stderr.isatty(),
     )
     report = build_site(options)

@@ -172,7 +172,7 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         except ValueError as exc:
             diags.append(Diagnostic(shown, lines.get("base_url", 1), "error", f"`base_url` {exc}"))
             config.base_url = ""
-    from kxsj.render.settings import LINE_BREAKS
+    from kxsj.render.context import LINE_BREAKS
 
     if config.line_breaks not in LINE_BREAKS:
         diags.append(Diagnostic(shown, lines.get("line_breaks", 1), "error", f"`line_breaks` must be one of {', '.join(LINE_BREAKS)}, got {config.line_breaks!r}; `{LINE_BREAKS[0]}` used"))

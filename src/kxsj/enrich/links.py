@@ -319,7 +319,7 @@ class LinkedHtml:
     """Markdown -> HTML with 《title》 mentions linked, and a digest of that HTML made without making it.
 
     ``key(text)`` answers when ``to_html`` knows the facts of ``text``'s
-    HTML without rendering it (``kxsj.render.cache.CachedRenderer.facts``:
+    HTML without rendering it (``kxsj.incremental.bodies.CachedRenderer.facts``:
     its SHA-256 and the titles it may cite).  The linked HTML follows from
     exactly these: the HTML, and for each title it may cite, the URL and
     title of the post it names (the linker's ``href`` depends on the

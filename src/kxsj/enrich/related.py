@@ -34,7 +34,7 @@ class RelatedMemo:
     save and in a build after one edit) none of those changed, and the last
     answer still holds.  ``kxsj build`` keeps it in the output's cache
     (``load``/``save``) as JSON sealed with the cache key
-    (``kxsj.sealed_cache``): a file that does not verify is ignored and the
+    (``kxsj.incremental.sealed``): a file that does not verify is ignored and the
     answer computed again.  ``kxsj serve`` keeps one in memory.
     """
 
@@ -54,7 +54,7 @@ class RelatedMemo:
 
     @classmethod
     def load(cls, path: Path) -> "RelatedMemo":
-        from kxsj.sealed_cache import read_sealed
+        from kxsj.incremental.sealed import read_sealed
 
         memo = cls()
         payload = read_sealed(path, cls.LABEL)
@@ -68,8 +68,8 @@ class RelatedMemo:
         return memo
 
     def save(self, path: Path) -> None:
-        from kxsj.render.cache import _write_atomic
-        from kxsj.sealed_cache import seal
+        from kxsj.incremental.store import _write_atomic
+        from kxsj.incremental.sealed import seal
 
         if self.drafts or self.key is None:
             return

@@ -24,7 +24,7 @@ from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
 from kxsj.render.math import MATH_CLASS
-from kxsj.render.settings import LINE_BREAKS
+from kxsj.render.context import LINE_BREAKS
 
 # CJK ideographs and the punctuation that goes with them: CJK symbols,
 # fullwidth forms, kana, the curly quotes, ellipsis and dashes.

@@ -45,7 +45,7 @@ from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
-from kxsj.render.settings import render_settings
+from kxsj.render.context import RenderContext
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
 from kxsj.render.prose_refs import ProseRefExtension
@@ -172,6 +172,6 @@ class BodyRenderer:
         return RenderedBody(body, toc)
 
 
-def configured_renderer() -> BodyRenderer:
-    """A ``BodyRenderer`` with the settings the build took from ``kxsj.yml`` (``kxsj.render.settings``)."""
-    return BodyRenderer(**render_settings())
+def configured_renderer(context: RenderContext) -> BodyRenderer:
+    """A ``BodyRenderer`` with the site's settings (``kxsj.render.context``)."""
+    return BodyRenderer(**context.options())

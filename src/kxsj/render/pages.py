@@ -55,7 +55,7 @@ PageMemo = Callable[[str, str, dict, Callable[[], bytes]], "bytes | Reused"]
 """``memo(path, template, context, make) -> content``: ``kxsj serve`` passes one that
 returns the page kept from the last build when its template and context are
 unchanged, and calls ``make()`` otherwise; ``kxsj build`` passes a
-``kxsj.render.pagestore.PageStore``, which may instead answer ``Reused``."""
+``kxsj.incremental.pages.PageStore``, which may instead answer ``Reused``."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class Page:
     """One output file: ``path`` is a decoded site path; ``/x/`` means ``x/index.html``.
 
     ``reuse``, when set, is a file holding exactly this page — the previous
-    output's (``kxsj.render.pagestore``) or one a render worker wrote
-    (``kxsj.render.parallel.call_all``): the writer links it instead of
+    output's (``kxsj.incremental.pages``) or one a render worker wrote
+    (``kxsj.incremental.page_workers.call_all``): the writer links it instead of
     writing ``content``, which is then empty.
     """
 
@@ -435,7 +435,7 @@ def render_site(
     ``render_posts``' hook for the same purpose.  ``render_pages``, when
     given, renders the pages that need rendering in one batch once every
     page is known (``kxsj build`` spreads them over the cores with
-    ``kxsj.render.parallel.call_all``); a memo then sees empty content for
+    ``kxsj.incremental.page_workers.call_all``); a memo then sees empty content for
     those pages, so only a memo that keeps no content (``PageStore``) goes with it.
     It may give a page as the path of a file holding it (a spool file), which
     the page then carries as its ``reuse`` file.

@@ -69,7 +69,7 @@ def make_environment(
 ) -> jinja2.Environment:
     """A Jinja environment over the site's own templates, then the shipped ones.
 
-    ``kxsj build`` passes ``bytecode_cache`` (``kxsj.render.template_cache``)
+    ``kxsj build`` passes ``bytecode_cache`` (``kxsj.incremental.templates``)
     so templates compiled by the last build are not compiled again.
     """
     loader = SiteTemplateLoader([str(d) for d in asset_dirs("templates", root)])

@@ -2,7 +2,7 @@
 
 ``PreviewSite.build(changed)`` runs the same load -> enrich -> render as
 ``kxsj build`` (``kxsj.build.load_site_posts``, ``render_site``), with the
-memos of ``kxsj.serve.memo`` plugged into their hooks, so a save re-parses
+memos of ``kxsj.incremental.serve_memo`` plugged into their hooks, so a save re-parses
 one file, renders one body and the few pages that show it.  Nothing is
 written: the pages stay in ``pages`` (site path -> bytes) for the server,
 and static files are served from where they are.
@@ -26,13 +26,15 @@ from kxsj.assets import asset_dirs
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.render.budget import set_budget
-from kxsj.render.settings import use_config
 from kxsj.load.files import display_path
 from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
-from kxsj.serve.body_edit import LoadedPosts
-from kxsj.serve.memo import FileMemo, HtmlMemo, PageMemo
+from kxsj.incremental.serve_quick import LoadedPosts
+from kxsj.incremental.bodies import html_key
+from kxsj.incremental.serve_memo import FileMemo, HtmlMemo, PageMemo
+from kxsj.incremental.store import Store
+from kxsj.render.context import RenderContext
 
 
 @dataclass
@@ -70,7 +72,8 @@ class PreviewSite:
         self.options = BuildOptions(root=self.root, posts_dir=self.posts_dir, out_dir=self.root / "public", drafts=drafts)
         self.files = FileMemo(check=self._lint_markdown)
         self.loaded = LoadedPosts()
-        self.markdown = HtmlMemo()
+        self.store = Store(None)
+        """The build's store, held in memory: bodies' HTML under the key of the site's render settings."""
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
         self._to_html = None
@@ -113,7 +116,6 @@ class PreviewSite:
         first = self.config is None
         if first or "config" in kinds:
             self.config, self._config_diags = load_config(self.root)
-            use_config(self.config)
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
             set_budget(self.config.render_timeout)
             self._to_html = None
@@ -121,7 +123,7 @@ class PreviewSite:
             self.env = make_environment(self.config, self.root)
             self.page_memo.clear()
         if self._to_html is None:
-            self._to_html = self.markdown.wrap(markdown_renderer())
+            self._to_html = self._stored_html(self.config)
         self.files.forget(changed)
         self.files.parsed = 0
         self._linted: set[Diagnostic] = set()
@@ -154,7 +156,7 @@ class PreviewSite:
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
             site = None
             self.page_memo.clear()
-        self.markdown.finish()
+        self.store.forget_unused()
         self.linked.finish()
         diags += build_errors
 
@@ -180,6 +182,21 @@ class PreviewSite:
             full=first or bool(kinds & {"config", "templates", "static"}),
             problems=self.overlay(),
         )
+
+    def _stored_html(self, config: Config):
+        """Markdown -> HTML through the store's ``html`` namespace: a change of render settings is another key."""
+        context = RenderContext.from_config(config)
+        space = self.store.namespace("html", html_key(context))
+        render = markdown_renderer(config)
+
+        def cached(text: str) -> str:
+            html = space.get(text)
+            if html is None:
+                html = render(text)
+                space.put(text, html)
+            return html
+
+        return cached
 
     def _same_objects(self, posts: list[Post]) -> list[Post]:
         """Each post equal to last build's post at its URL, as that very object.

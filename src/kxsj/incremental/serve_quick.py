@@ -33,7 +33,7 @@ from kxsj.enrich.links import cited_posts, ref, title_index, title_key
 from kxsj.enrich.reading import assign_reading
 from kxsj.load import parse_post_file
 from kxsj.model import Diagnostic, Post
-from kxsj.serve.memo import FileMemo
+from kxsj.incremental.serve_memo import FileMemo
 
 BODY_FIELDS = ("body", "excerpt", "has_more")
 """What a Markdown post's parse takes from its text below the front matter."""

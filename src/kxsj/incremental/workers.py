@@ -22,34 +22,40 @@ import multiprocessing
 import os
 import pickle
 import threading
-from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from kxsj.render.budget import outcome, rendered
+from kxsj.render.context import RenderContext
 
 MIN_PARALLEL = 48
 """Fewer texts than this are rendered in-process: starting workers costs more."""
 CHUNK = 16
 """Texts per task: large enough to amortise pickling, small enough to balance cores."""
 
-_worker_render: Optional[Callable[[str], str]] = None
+_worker_render: Optional[tuple[RenderContext, Callable[[str], str]]] = None
 
 
-def default_render() -> Callable[[str], str]:
-    """The body renderer's Markdown -> HTML."""
+def default_render(context: RenderContext) -> Callable[[str], str]:
+    """The body renderer's Markdown -> HTML with ``context``'s settings."""
     from kxsj.render.markdown import configured_renderer
 
-    renderer = configured_renderer()
+    renderer = configured_renderer(context)
     return lambda text: renderer.render(text).html
 
 
-def _render_chunk(texts: list[str]) -> list[Union[str, tuple, None]]:
+def _renderer(context: RenderContext) -> Callable[[str], str]:
+    """This process's renderer for ``context``, made once."""
+    global _worker_render
+    if _worker_render is None or _worker_render[0] != context:
+        _worker_render = (context, default_render(context))
+    return _worker_render[1]
+
+
+def _render_chunk(texts: list[str], context: RenderContext) -> list[Union[str, tuple, None]]:
     """In a worker: each text's HTML, or None when it raised (the build reports it later, serially);
     over the render budget, a note that says so (``kxsj.render.budget.outcome``)."""
-    global _worker_render
-    if _worker_render is None:
-        _worker_render = default_render()
-    return [outcome(_worker_render, text) for text in texts]
+    render = _renderer(context)
+    return [outcome(render, text) for text in texts]
 
 
 def _die_with_parent() -> None:
@@ -94,6 +100,7 @@ def can_fork() -> bool:
 
 def render_many(
     texts: list[str],
+    context: RenderContext,
     render: Optional[Callable[[str], str]] = None,
     workers: Optional[int] = None,
 ) -> dict[str, str]:
@@ -105,8 +112,8 @@ def render_many(
     workers = workers or cores()
     unique = list(dict.fromkeys(texts))
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
-        return _render_forked(unique, workers)
-    render = render or default_render()
+        return _start_forked(unique, context, workers)()
+    render = render or _renderer(context)
     out: dict[str, str] = {}
     for text in unique:
         try:
@@ -116,14 +123,10 @@ def render_many(
     return out
 
 
-def _render_forked(texts: list[str], workers: int) -> dict[str, str]:
-    return _start_forked(texts, workers)()
-
-
-def _start_forked(texts: list[str], workers: int) -> Callable[[], dict[str, str]]:
+def _start_forked(texts: list[str], context: RenderContext, workers: int) -> Callable[[], dict[str, str]]:
     """Start the workers on ``texts``; the returned function waits for them and gives ``{text: html}``."""
     chunks = -(-len(texts) // CHUNK) or 1
-    return _RenderPool(min(workers, chunks)).render_many(texts)
+    return _RenderPool(min(workers, chunks), context).render_many(texts)
 
 
 _running: list = []
@@ -154,8 +157,9 @@ class _Helper:
     is still starting); the answer comes back through a pipe.
     """
 
-    def __init__(self, pid: int, requests: int, replies: int, folder: str):
+    def __init__(self, pid: int, requests: int, replies: int, folder: str, context: RenderContext):
         self.pid, self.requests, self.replies, self.folder = pid, requests, replies, folder
+        self.context = context
 
     def render(self, texts: list[str]) -> Callable[[], dict[str, str]]:
         path = os.path.join(self.folder, "texts.pickle")
@@ -164,7 +168,7 @@ class _Helper:
                 pickle.dump(texts, f, protocol=5)
             os.write(self.requests, path.encode() + b"\n")  # short: a pipe takes it at once
         except OSError:  # the helper is gone (or the folder): render here
-            return lambda: render_many(texts, workers=1)
+            return lambda: render_many(texts, self.context, workers=1)
 
         def collect() -> dict[str, str]:
             try:
@@ -174,7 +178,7 @@ class _Helper:
             except (OSError, EOFError, pickle.UnpicklingError):
                 htmls = None
             if htmls is None:  # the helper could not make a renderer, or died: render here
-                return render_many(texts, workers=1)
+                return render_many(texts, self.context, workers=1)
             return dict(rendered(texts, htmls))
 
         return collect
@@ -190,7 +194,7 @@ def _read_exactly(stream, size: int) -> bytes:
 _helper: Optional[_Helper] = None
 
 
-def _helper_main(requests: int, replies: int) -> None:
+def _helper_main(requests: int, replies: int, context: RenderContext) -> None:
     """In the helper: make the renderer, then render the texts of the one request; never returns."""
     status = 0
     try:
@@ -198,18 +202,18 @@ def _helper_main(requests: int, replies: int) -> None:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # whoever reads the build's output waits for no one but the build
             os.dup2(devnull, fd)
-        global _worker_render
         try:
-            _worker_render = default_render()  # the point of the helper: made before anything asks
+            _renderer(context)  # the point of the helper: made before anything asks
+            ready = True
         except Exception:
-            _worker_render = None
+            ready = False
         with os.fdopen(requests, "rb") as ask, os.fdopen(replies, "wb") as answer:
             path = ask.readline().rstrip(b"\n").decode()
             if path:  # empty: the build ended without a job for the helper
                 with open(path, "rb") as f:
                     texts = pickle.load(f)
                 # Empty: no renderer here, the build renders the texts itself.
-                data = pickle.dumps(_render_chunk(texts), protocol=5) if _worker_render is not None else b""
+                data = pickle.dumps(_render_chunk(texts, context), protocol=5) if ready else b""
                 answer.write(len(data).to_bytes(8, "little") + data)
     except BaseException:
         status = 1
@@ -217,7 +221,7 @@ def _helper_main(requests: int, replies: int) -> None:
         os._exit(status)
 
 
-def start_helper() -> None:
+def start_helper(context: RenderContext) -> None:
     """Fork the Markdown helper (see ``_Helper``) where forking is safe and a second core exists."""
     global _helper
     if _helper is not None or cores() < 2 or not can_fork():
@@ -231,10 +235,10 @@ def start_helper() -> None:
     if pid == 0:
         os.close(requests_w)
         os.close(replies_r)
-        _helper_main(requests_r, replies_w)
+        _helper_main(requests_r, replies_w, context)
     os.close(requests_r)
     os.close(replies_w)
-    _helper = _Helper(pid, requests_w, replies_r, folder)
+    _helper = _Helper(pid, requests_w, replies_r, folder, context)
 
 
 def _stop_helper() -> None:
@@ -269,7 +273,8 @@ class _RenderPool:
     page: only texts asked for are given back.
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, context: RenderContext):
+        self.context = context
         ctx = multiprocessing.get_context("fork")
         self.pool = ctx.Pool(processes=workers, initializer=_die_with_parent)
         _running.append(self.pool)
@@ -282,7 +287,7 @@ class _RenderPool:
 
     def _send(self, chunk: list[str]) -> None:
         try:
-            self.chunks.append((chunk, self.pool.apply_async(_render_chunk, (chunk,))))
+            self.chunks.append((chunk, self.pool.apply_async(_render_chunk, (chunk, self.context))))
         except BaseException:
             stop_workers()
             raise
@@ -328,11 +333,11 @@ class _RenderPool:
 _early: Optional[_RenderPool] = None
 
 
-def start_early_workers() -> None:
+def start_early_workers(context: RenderContext) -> None:
     """Start the Markdown workers now, for a build that will render every text (see ``_RenderPool``)."""
     global _early
     if _early is None and cores() > 1 and can_fork():
-        _early = _RenderPool(cores())
+        _early = _RenderPool(cores(), context)
 
 
 def offer_texts(texts: Iterable[str]) -> None:
@@ -341,7 +346,9 @@ def offer_texts(texts: Iterable[str]) -> None:
         _early.offer(texts)
 
 
-def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callable[[], dict[str, str]]:
+def start_render_many(
+    texts: list[str], context: RenderContext, workers: Optional[int] = None
+) -> Callable[[], dict[str, str]]:
     """``render_many`` in the background: returns at once with a function that waits for the result.
 
     The build starts the workers as soon as the posts are loaded and links
@@ -353,13 +360,13 @@ def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callab
     global _early
     workers = workers or cores()
     unique = list(dict.fromkeys(texts))
-    if _early is not None:
+    if _early is not None and _early.context == context:
         early, _early = _early, None
         return early.render_many(unique)
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
         _stop_helper()  # the pool's workers take both cores
-        return _start_forked(unique, workers)
-    if _helper is not None and unique:
+        return _start_forked(unique, context, workers)
+    if _helper is not None and _helper.context == context and unique:
         collect = _helper.render(unique)
 
         def finish() -> dict[str, str]:
@@ -370,77 +377,5 @@ def start_render_many(texts: list[str], workers: Optional[int] = None) -> Callab
 
         return finish
     _stop_helper()
-    done = render_many(unique, workers=1)
+    done = render_many(unique, context, workers=1)
     return lambda: done
-
-
-# --------------------------------------------------------------------------
-# Pages
-
-MIN_PARALLEL_PAGES = 200
-"""Fewer pages than this are rendered in-process: forking costs more."""
-
-_makes: Optional[list[Callable[[], bytes]]] = None
-_spool: Optional[str] = None
-
-
-def _call_slice(k: int, n: int) -> list[Union[bytes, str, None]]:
-    """In a worker (or the parent): every ``n``-th page from the ``k``-th; None where one raised.
-
-    With a spool folder, each page is written there (file ``<index>``) and
-    its path given instead of its bytes.
-    """
-    out: list[Union[bytes, str, None]] = []
-    makes = _makes or []
-    for i in range(k, len(makes), n):
-        try:
-            content = makes[i]()
-        except Exception:  # raised again, with its real traceback, when the parent renders it
-            out.append(None)
-            continue
-        if _spool is None:
-            out.append(content)
-            continue
-        path = os.path.join(_spool, str(i))
-        with open(path, "wb") as f:
-            f.write(content)
-        out.append(path)
-    return out
-
-
-def call_all(
-    makes: list[Callable[[], bytes]], workers: Optional[int] = None, spool: Optional[Path] = None
-) -> list[Union[bytes, str]]:
-    """``[make() for make in makes]``, spread over every core.
-
-    The page functions close over the whole site in memory, which a forked
-    worker inherits as it is: nothing is pickled but the results.
-    Pages are dealt out in turn (page ``i`` to worker ``i mod n``), so each
-    worker gets the same mix of post and list pages; this process renders
-    one share itself.  A page that raised in a worker is rendered again here,
-    so its exception reaches the caller as if rendered serially.
-
-    With ``spool`` (a folder), the workers write each page there and the
-    result is its file's path: a large site's pages then never all sit in
-    memory at once, nor travel through a pipe.
-    """
-    workers = workers or cores()
-    if workers < 2 or len(makes) < MIN_PARALLEL_PAGES or not can_fork():
-        return [make() for make in makes]
-    return _call_forked(makes, workers, spool)
-
-
-def _call_forked(makes: list[Callable[[], bytes]], workers: int, spool: Optional[Path] = None) -> list[Union[bytes, str]]:
-    global _makes, _spool
-    _makes, _spool = makes, (str(spool) if spool is not None else None)
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes=workers - 1, initializer=_die_with_parent) as pool:
-            pending = [pool.apply_async(_call_slice, (k, workers)) for k in range(1, workers)]
-            shares = [_call_slice(0, workers)] + [r.get() for r in pending]
-    finally:
-        _makes = _spool = None
-    out: list[Union[bytes, str, None]] = [None] * len(makes)
-    for k, share in enumerate(shares):
-        out[k::workers] = share
-    return [content if content is not None else makes[i]() for i, content in enumerate(out)]

@@ -23,7 +23,7 @@ What a key covers, so that a reused page is always the page Jinja would make:
 
 The keys of the last build are kept in ``OUT/.kxsj-cache/pages.json`` with
 each file's size, modification and change times and inode as the committed
-output holds them, sealed with the cache key (``kxsj.sealed_cache``, the
+output holds them, sealed with the cache key (``kxsj.incremental.sealed``, the
 key is not in the output).  A file written since (edited by hand, even
 keeping its size and modification time: the change time cannot be set
 back), or put back from an archive (a new inode), no longer matches and is
@@ -41,22 +41,21 @@ import marshal
 import os
 import pickle
 import struct
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import Post
-from kxsj.render.cache import CACHE_DIR, TextDigests, _library_versions, _package_digest, _write_atomic
+from kxsj.incremental.keys import TEMPLATE_LIBRARIES, make_key
+from kxsj.incremental.store import CACHE_DIR, TextDigests, _write_atomic
 from kxsj.render.pages import RenderedPost, Reused
-from kxsj.sealed_cache import read_sealed, seal
+from kxsj.incremental.sealed import read_sealed, seal
 from kxsj.write.output import page_rel
 
 MANIFEST = "pages.json"
 LABEL = "pages"
 VERSION = 5
-_LIBRARIES = ("jinja2", "markupsafe")
 
 
 def _digest(*parts: bytes) -> bytes:
@@ -77,10 +76,7 @@ def _plain_pickle(value: Any) -> bytes:
 def site_key(config: Config, root: Optional[Path], names: Iterable[Iterable[str]]) -> bytes:
     """The digest of what every page depends on besides its own context."""
     parts = [
-        f"pagestore={VERSION}".encode(),
-        f"python={sys.version_info[:3]}".encode(),
-        "\n".join(_library_versions(_LIBRARIES)).encode(),
-        _package_digest().encode(),
+        make_key("pages", f"version={VERSION}", libraries=TEMPLATE_LIBRARIES, length=64).encode(),
         _plain_pickle(config),
         _plain_pickle([sorted(set(group)) for group in names]),
     ]

@@ -12,13 +12,13 @@ edit), the path as given and as shown in messages, the parser's name, and
 all of kxsj's code.  A result is stored only if the file held the bytes it
 is keyed by both before and after it was parsed.  The build's stamp has
 already hashed every post file, and passes those digests in (``known``).
-Results are kept as JSON (``kxsj.load.parse_codec``), so each build gets
+Results are kept as JSON (``kxsj.incremental.parse_codec``), so each build gets
 fresh objects that later stages may change freely, and nothing read back
 can run code.  Drafts are never kept: a draft is parsed again every build.
 
 It lives in the output folder like the other caches, in 16 shard files
 (``OUT/.kxsj-cache/parse/<code key>/<n>.bin``, by the first byte of the
-key), each sealed with the cache key (``kxsj.sealed_cache``): a shard that
+key), each sealed with the cache key (``kxsj.incremental.sealed``): a shard that
 was edited, forged, truncated or moved does not verify and is ignored, and
 its files are parsed again.  It is written into the new output before it is
 committed: a shard whose entries did not change is linked from the current
@@ -35,12 +35,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from kxsj.load import ParseFile
 from kxsj.load.files import MAX_BYTES, display_path
-from kxsj.load.parse_codec import decode, encode
+from kxsj.incremental.keys import make_key
+from kxsj.incremental.parse_codec import decode, encode
 from kxsj.model import Diagnostic, Post
-from kxsj.sealed_cache import pack_records, read_sealed, seal, unpack_records
+from kxsj.incremental.sealed import pack_records, read_sealed, seal, unpack_records
 
 if TYPE_CHECKING:
-    from kxsj.render.cache import TextDigests
+    from kxsj.incremental.store import TextDigests
 
 FOLDER = "parse"
 SHARDS = 16
@@ -68,9 +69,7 @@ def _texts(result: Any) -> list[str]:
 
 
 def _code_key() -> str:
-    from kxsj.render.cache import _package_digest
-
-    return hashlib.sha256(f"parse-cache 3 {_package_digest()}".encode()).hexdigest()[:32]
+    return make_key("parse", "version=3", length=32)
 
 
 def _shard_name(n: int) -> str:
@@ -154,7 +153,7 @@ class ParseCache:
 
     def save_into(self, cache_dir: Path) -> None:
         """Write this build's results into ``cache_dir/parse/`` (the new output's cache); others are dropped."""
-        from kxsj.render.cache import _write_atomic
+        from kxsj.incremental.store import _write_atomic
         from kxsj.write.output import try_link
 
         folder = Path(cache_dir) / FOLDER / self.key

@@ -7,7 +7,7 @@ a build after one edit, which renders only a dozen pages.
 ``$XDG_CACHE_HOME/kxsj/templates/<key>/`` (``~/.cache/kxsj/…``).
 
 Compiled code is code: it is never read from the output folder, which is
-untrusted input (``kxsj.sealed_cache``), only from the user's own cache
+untrusted input (``kxsj.incremental.sealed``), only from the user's own cache
 folder, and each file is sealed with the cache key there too, so a damaged
 or foreign file is compiled again instead of run.
 
@@ -21,17 +21,16 @@ again when it differs; its bucket key names the template's file.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-import sys
 from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket
 
 from kxsj.config import Config
-from kxsj.render.cache import _library_versions, _package_digest, _write_atomic
-from kxsj.sealed_cache import read_sealed, seal, user_cache_dir
+from kxsj.incremental.keys import TEMPLATE_LIBRARIES, make_key
+from kxsj.incremental.store import _write_atomic
+from kxsj.incremental.sealed import read_sealed, seal, user_cache_dir
 
 FOLDER = "templates"
 KEEP = 8
@@ -40,13 +39,7 @@ KEEP = 8
 
 def code_key(config: Config) -> str:
     """What compiled code depends on besides the template's source (see the module docstring)."""
-    parts = [
-        f"python={sys.version_info[:3]}",
-        *_library_versions(("jinja2", "markupsafe")),
-        f"code={_package_digest()}",
-        f"config={config!r}",
-    ]
-    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return make_key("templates", f"config={config!r}", libraries=TEMPLATE_LIBRARIES, length=32)
 
 
 class TemplateCodeCache(jinja2.BytecodeCache):

@@ -2,7 +2,7 @@
 
 ``OUT/.kxsj-cache/build.json`` records the digest of a build's inputs, the
 output as that build left it, and the build's report.  It is sealed with the
-cache key (``kxsj.sealed_cache``, the key is not in the output): a stamp
+cache key (``kxsj.incremental.sealed``, the key is not in the output): a stamp
 someone planted or edited in the output does not verify, and the build
 then runs in full instead of keeping what it found there.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
-from kxsj.render.cache import CACHE_DIR, _library_versions, _package_digest, _write_atomic
-from kxsj.sealed_cache import read_sealed, seal
+from kxsj.incremental.keys import make_key
+from kxsj.incremental.store import CACHE_DIR, _write_atomic
+from kxsj.incremental.sealed import read_sealed, seal
 
 STAMP_FILE = "build.json"
 LABEL = "build"
@@ -76,14 +76,8 @@ def inputs_digest(
     cache then need not read unchanged files again).
     """
     h = hashlib.sha256()
-    for line in (
-        f"stamp={STAMP_VERSION}",
-        f"python={sys.version_info[:3]}",
-        *_library_versions(_STAMP_LIBRARIES),
-        f"code={_package_digest()}",
-        *(f"setting:{k}={v!r}" for k, v in sorted(settings.items())),
-    ):
-        h.update(line.encode() + b"\n")
+    options = [f"setting:{k}={v!r}" for k, v in sorted(settings.items())]
+    h.update(make_key("stamp", f"version={STAMP_VERSION}", *options, libraries=_STAMP_LIBRARIES, length=64).encode() + b"\n")
     for folder in sources:
         for line in _tree_entries(Path(folder), content=True, digests=digests):
             h.update(line.encode("utf-8", "surrogateescape") + b"\n")

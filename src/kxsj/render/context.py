@@ -1,0 +1,37 @@
+"""``RenderContext``: the site settings that change what HTML a Markdown body gives.
+
+Made from ``kxsj.yml`` once per build (``RenderContext.from_config``) and
+passed explicitly to whatever makes a body renderer: the build, its worker
+processes, the dev server (``kxsj.render.markdown.configured_renderer``).
+Every cache key of rendered HTML names it (``kxsj.incremental.keys``), so
+HTML made under other settings is never reused.  Kept free of heavy
+imports: keys are computed on builds that render nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+LINE_BREAKS = ("joined", "space", "br")
+"""The values of ``line_breaks``, the default first (``kxsj.render.cjk`` says what each does)."""
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a body renderer is made with; the defaults are ``BodyRenderer()``'s."""
+
+    line_breaks: str = LINE_BREAKS[0]
+
+    @classmethod
+    def from_config(cls, config) -> "RenderContext":
+        """The settings of ``config`` (a ``kxsj.config.Config``) that reach the body renderer."""
+        line_breaks = getattr(config, "line_breaks", LINE_BREAKS[0])
+        return cls(line_breaks=line_breaks if line_breaks in LINE_BREAKS else LINE_BREAKS[0])
+
+    def options(self) -> dict[str, object]:
+        """Keyword arguments of ``BodyRenderer``."""
+        return asdict(self)
+
+    def key_parts(self) -> list[str]:
+        """How cache keys name these settings."""
+        return [f"setting:{k}={v!r}" for k, v in sorted(self.options().items())]
