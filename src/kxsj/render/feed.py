@@ -15,14 +15,12 @@ import re
 
 from typing import TYPE_CHECKING
 
-import jinja2
-
 from kxsj.config import Config
 from kxsj.model import PostDate
 from kxsj.render.templates import absolute, quote_path
 
-if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
-    from kxsj.render.pages import RenderedPost
+if TYPE_CHECKING:
+    from kxsj.render.rendered import RenderedPost
 
 EPOCH = "1970-01-01T00:00:00Z"
 
@@ -53,15 +51,3 @@ def xml_safe(text: str) -> str:
 def feed_entries(config: Config, posts: list["RenderedPost"]) -> list["RenderedPost"]:
     """Of ``posts`` (newest first), the ``config.feed_size`` newest dated ones: all the feed shows."""
     return [rp for rp in posts if rp.post.date.known][: config.feed_size]
-
-
-def render_feed(env: jinja2.Environment, config: Config, entries: list["RenderedPost"]) -> bytes:
-    """The feed of ``entries`` (``feed_entries``)."""
-    updated = atom_date(entries[0].post.date) if entries else EPOCH
-    xml = env.get_template("feed.xml").render(
-        entries=entries,
-        updated=updated,
-        atom_date=atom_date,
-        atom_id=lambda path: atom_id(config, path),
-    )
-    return xml_safe(xml).encode("utf-8")
