@@ -20,27 +20,10 @@ from typing import Callable, Optional
 
 from kxsj.config import Config, load_config, normalise_base_url
 from kxsj.model import Diagnostic, Post
+from kxsj.render.stage import markdown_renderer, post_html  # noqa: F401 - where the CLI, the dev server and tools find them
 from kxsj.report import BuildOptions, BuildReport
 
 __all__ = ["BuildOptions", "BuildReport", "build_site", "load_site_posts", "markdown_renderer", "post_html"]
-
-
-def markdown_renderer(config: Optional[Config] = None) -> Callable[[str], str]:
-    """Body Markdown -> HTML with ``config``'s render settings, one instance for the whole build."""
-    from kxsj.render.context import RenderContext
-    from kxsj.render.markdown import configured_renderer
-
-    renderer = configured_renderer(RenderContext.from_config(config) if config is not None else RenderContext())
-    return lambda text: renderer.render(text).html
-
-
-def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) -> Callable[[str], str]:
-    """Body Markdown -> HTML as pages show it: rendered, then 《title》 mentions
-    of archive posts linked.  The build and the dev server both go through here."""
-    from kxsj.enrich.links import link_titles
-    from kxsj.render.templates import href
-
-    return link_titles(to_html, posts, lambda url: href(config, url), config.original_url)
 
 
 def load_site_posts(
@@ -92,6 +75,7 @@ def build_site(
 def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup: contextlib.ExitStack) -> BuildReport:
     from kxsj.incremental.session import Incremental
     from kxsj.render.budget import set_budget
+    from kxsj.render.stage import render_stage
     from kxsj.write.lock import claim_output
     from kxsj.write.search import search_indexer
     from kxsj.write.site import write_site
@@ -139,7 +123,11 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
         config = replace(config, search=False)
     # render
-    site = _render(options, config, posts, to_html or speed.renderer(), speed, cleanup, diags, start)
+    html_of = post_html(to_html or speed.renderer(), posts, config)
+    site = render_stage(
+        options, config, posts, html_of, diags, start, memo=speed.page_memo(posts, config),
+        render_pages=speed.render_pages(cleanup), bytecode=speed.template_cache(config),
+    )
     if site is None:
         return report(len(posts), 0, written=False)
     # write: the caches travel with the output, saved into it before it is committed
@@ -152,31 +140,3 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     if final.written:
         speed.record(written[1], {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]})
     return final
-
-
-def _render(options, config: Config, posts, to_html, speed, cleanup, diags: list[Diagnostic], start: float):
-    """The render stage: every page, or None (reported) when a template or the disk failed."""
-    import jinja2
-
-    from kxsj.progress import Progress
-    from kxsj.render.pages import render_site
-    from kxsj.render.templates import make_environment
-    from kxsj.write.lock import describe_os_error
-
-    progress = Progress(options.progress, start)
-    try:
-        site = render_site(
-            posts, config, post_html(to_html, posts, config), options.root, progress, memo=speed.page_memo(posts, config),
-            render_pages=speed.render_pages(cleanup), env=make_environment(config, options.root, speed.template_cache(config)),
-        )
-    except jinja2.TemplateError as exc:  # a site's own template is broken
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
-        diags.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
-        return None
-    except OSError as exc:  # the page spool beside the output: a full disk
-        diags.append(Diagnostic(str(options.out_dir), 0, "error", describe_os_error(exc, options.out_dir)))
-        return None
-    finally:
-        progress.finish()
-    diags += site.diagnostics
-    return site

@@ -94,7 +94,7 @@ class Incremental:
             self._early = True
         if not self.enabled:
             return
-        from kxsj.enrich.related import RelatedMemo
+        from kxsj.incremental.related import RelatedMemo
         from kxsj.incremental.bodies import reading_counter
         from kxsj.incremental.parse import ParseCache
 

@@ -1,4 +1,4 @@
-"""Rendering many Markdown bodies, and many pages, on every core.
+"""Rendering many Markdown bodies on every core (pages: ``kxsj.incremental.page_workers``).
 
 Python-Markdown is pure Python, so threads do not help; worker processes
 do.  Each worker builds one ``BodyRenderer`` (building it costs more than a
