@@ -76,9 +76,8 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     from kxsj.incremental.session import Incremental
     from kxsj.render.budget import set_budget
     from kxsj.render.stage import render_stage
-    from kxsj.write.lock import claim_output
     from kxsj.write.search import search_indexer
-    from kxsj.write.site import write_site
+    from kxsj.write.site import claim_output, write_site
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))

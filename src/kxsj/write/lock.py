@@ -79,21 +79,3 @@ def output_lock(out: Path) -> Iterator[None]:
             pass
         os.close(fd)
 
-
-def claim_output(out: Path, protected: list[Path], inputs: list[Path], cleanup) -> "str | None":
-    """Make ``out`` this build's: checked, locked (until ``cleanup`` closes) and settled; or why it cannot be.
-
-    A build killed mid-write left a journal or a temporary tree: that is
-    settled before anything reads the output's caches.
-    """
-    from kxsj.write.output import check_out_dir, clean_stale
-
-    problem = check_out_dir(out, protected, inputs)
-    if problem:  # before any work: a wrong --out is the commonest mistake
-        return problem
-    try:  # one build at a time per output folder
-        cleanup.enter_context(output_lock(out))
-    except (OutputError, OSError) as exc:
-        return str(exc) if isinstance(exc, OutputError) else describe_os_error(exc, out)
-    clean_stale(Path(out).resolve())
-    return None
