@@ -119,3 +119,19 @@ def test_the_quick_path_after_a_new_post_knows_it(site, monkeypatch):
     quick_build, full_build = quick.build([new]), full.build([new])
     assert loads[0] == 1  # only the twin that always loads
     _same_result(quick, full, quick_build, full_build)
+
+
+def test_a_render_setting_changed_in_the_config_is_served_at_once(tmp_path):
+    """Bodies kept by the dev server are keyed on the render settings: a new setting is never served stale HTML."""
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    (site / "kxsj.yml").write_text("search: false\n", encoding="utf-8")
+    (site / "posts" / "a.md").write_text(
+        "---\ntitle: 换行\ndate: 2024-01-02\nslug: lines\n---\n\n第一行\n第二行\n", encoding="utf-8"
+    )
+    preview = PreviewSite(site, site / "posts")
+    preview.build()
+    assert b"<br" not in preview.pages["/posts/lines/"]
+    (site / "kxsj.yml").write_text("search: false\nline_breaks: br\n", encoding="utf-8")
+    preview.build([site / "kxsj.yml"])
+    assert b"\xe7\xac\xac\xe4\xb8\x80\xe8\xa1\x8c<br" in preview.pages["/posts/lines/"]

@@ -119,6 +119,7 @@ class PreviewSite:
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
             set_budget(self.config.render_timeout)
             self._to_html = None
+            self.linked.clear()  # bodies linked under the old settings
         if first or kinds & {"config", "templates"}:
             self.env = make_environment(self.config, self.root)
             self.page_memo.clear()
