@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Iterable, Iterator
@@ -42,6 +42,8 @@ TEXT_ARGUMENT = frozenset(
 )
 _CS = re.compile(r"\\([A-Za-z]+|[^A-Za-z])", re.S)
 _NAME_CHARS = re.compile(r"^[_a-zA-Z0-9]+$")
+_READ_CLOSELY = TEXT_ARGUMENT | {"verb"}
+"""Names ``mathjax_problems`` must read with their argument (a text argument may hide unknown names)."""
 # ``\newcommand{\name}``, ``\newcommand\name``, ``\newcommand{name}`` (MathJax
 # takes the name with or without its backslash), ``\def\name``, ``\let\name``.
 _DEFINES = re.compile(
@@ -65,6 +67,8 @@ class MathJaxTex:
     require_allowed: frozenset[str]
     require_default_allow: bool
     v2_names: dict[str, str]
+    known_names: dict = field(default_factory=dict, compare=False, repr=False)
+    """``names`` per set of packages, made once."""
 
     def require_target(self, name: str) -> str | None:
         """The package ``\\require{name}`` loads on the page; ``""`` for none; None if unknown.
@@ -88,6 +92,13 @@ class MathJaxTex:
 
     def names(self, packages: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
         """All macro and environment names of ``packages`` (unknown ones ignored)."""
+        packages = frozenset(packages)
+        kept = self.known_names.get(packages)  # most posts load only the page's packages
+        if kept is None:
+            kept = self.known_names[packages] = self._names(packages)
+        return kept
+
+    def _names(self, packages: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
         macros: set[str] = set()
         envs: set[str] = set()
         for package in packages:
@@ -171,13 +182,15 @@ def _post_context(texts: list[str], data: MathJaxTex) -> tuple[frozenset[str], f
     for tex in texts:
         if "\\" not in tex:
             continue
-        for m in _REQUIRE.finditer(tex):
+        for m in _REQUIRE.finditer(tex) if "require" in tex else ():
             target = data.require_target(m.group(1))
             if target:
                 packages.add(target)
-        for m in _DEFINES.finditer(tex):
-            defined.add(next(g for g in m.groups() if g))
-        envs.update(m.group(1).strip() for m in _NEW_ENV.finditer(tex))
+        if "command" in tex or "Declare" in tex or "def" in tex or "let" in tex:
+            for m in _DEFINES.finditer(tex):
+                defined.add(next(g for g in m.groups() if g))
+        if "newenvironment" in tex:
+            envs.update(m.group(1).strip() for m in _NEW_ENV.finditer(tex))
     macros, known_envs = data.names(packages)
     return macros | defined, known_envs | envs, packages
 
@@ -197,6 +210,9 @@ def mathjax_problems(body: str, spans: list[mathscan.MathSpan]) -> list[tuple[in
     for k, (span, tex) in enumerate(zip(spans, texts)):
         if "\\" not in tex:
             continue
+        names = set(_CS.findall(tex))
+        if names <= macros and not names & _READ_CLOSELY:
+            continue  # every name known, and none whose argument needs reading: nothing to report
         for at, name, argument in control_sequences(tex):
             key, message = _problem(name, argument, macros, envs, data, tex)
             if message is None:
