@@ -10,8 +10,8 @@ URL scheme — chosen so that a list page can never collide with a post:
 * ``/archives/`` is the archive index (never ``/archives/<anything>/``);
 * dates are under ``/date/``: ``/date/<yyyy>/``, ``/date/<yyyy>/<mm>/`` and
   ``/date/undated/`` for posts whose year is unknown;
-* ``/tags/``, ``/tag/<name>/``, ``/categories/``, ``/category/<name>/`` and
-  ``/series/<name>/``; long lists go on with ``…/page/<n>/``;
+* ``/tags/``, ``/tag/<name>/``, ``/categories/``, ``/category/<name>/``,
+  ``/series/`` and ``/series/<name>/``; long lists go on with ``…/page/<n>/``;
 * ``/feed.xml``, ``/sitemap.xml``, ``/404.html``, ``/robots.txt``.
 
 Paths here are *decoded* (``/tag/生成模型/``): the writer uses them as UTF-8
@@ -40,6 +40,7 @@ from kxsj.enrich.urls import fit_name
 from kxsj.model import Diagnostic, Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import feed_entries, render_feed
+from kxsj.render.series_index import add_series_index
 from kxsj.render.sitemap import render_robots, render_sitemap, sitemap_urls
 from kxsj.render.templates import make_environment
 
@@ -448,6 +449,7 @@ def render_site(
 
     site.add_list("/", "list.html", rendered, heading=None)
     _post_pages(site)
+    add_series_index(site)
     _term_pages(site, "tags", site.tags, "标签", "tag", "tags")
     _term_pages(site, "categories", site.categories, "分类", "category", "categories")
     _archive_pages(site)
