@@ -3,34 +3,25 @@ with giscus comments on (the giscus request itself is blocked: no network)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from kxsj.build import BuildOptions, build_site
+from test_comments import GISCUS
 
 REPO = Path(__file__).resolve().parents[1]
 
 # The series of the bundled archive (posts/meta.yml's titles), newest part first.
 BUNDLED_SERIES = [("生成扩散模型漫谈", 5), ("多任务学习漫谈", 2), ("变分自编码器", 1), ("SVD分解", 1), ("自然极值", 1)]
 
-GISCUS = """
-comments:
-  provider: giscus
-  repo: kxsj/comments
-  repo_id: R_kgDOabc
-  category: Announcements
-  category_id: DIC_kwDOxyz
-"""
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, session_serve_dir):
     root = tmp_path_factory.mktemp("series-browser")
     shutil.copytree(REPO / "posts", root / "posts")
-    (root / "kxsj.yml").write_text((REPO / "kxsj.yml").read_text(encoding="utf-8") + GISCUS, encoding="utf-8")
+    (root / "kxsj.yml").write_text((REPO / "kxsj.yml").read_text(encoding="utf-8") + "\n" + GISCUS, encoding="utf-8")
     report = build_site(BuildOptions(root=root, posts_dir=root / "posts", out_dir=root / "public"))
     assert report.written, [str(d) for d in report.diagnostics]
     return session_serve_dir(root / "public")
