@@ -147,3 +147,19 @@ def test_bundled_posts_each_have_their_own_description(tmp_path):
     descriptions = [metas(head_of(out, str(p.relative_to(out))))["description"][0] for p in (out / "archives").glob("*/index.html")]
     assert len(descriptions) == 36 and len(set(descriptions)) == 36
     assert all(10 <= len(d) <= 121 and "<" not in d for d in descriptions)
+
+
+def test_json_ld_takes_the_pages_description_unescaped():
+    from markupsafe import Markup
+
+    from kxsj.config import Config
+    from kxsj.model import Post, PostDate
+    from kxsj.render.pages import RenderedPost
+    from kxsj.render.share import post_share
+
+    post = Post(title="A<B", date=PostDate(None, 3, 4), body="", excerpt="", kind="markdown", url="/posts/a/")
+    shared = post_share(RenderedPost(post, "<p>正文</p>", ""), Config(), lambda path: path, Markup("甲 &amp; &lt;乙&gt;"))
+    data = json.loads(str(shared["json_ld"]))
+    assert data["description"] == shared["description"] == "甲 & <乙>"
+    assert "datePublished" not in data and "author" not in data and data["headline"] == "A<B"
+    assert post_share(RenderedPost(post, "<p>正文。</p>", ""), Config(), lambda path: path)["description"] == "正文。"

@@ -4,9 +4,9 @@ Related posts are the ones sharing the most tags with a post, ties broken by
 date (newest first) and then URL, so the choice is stable from build to
 build.  A post sharing no tag is never "related", so a post without tags
 simply has none, and the parts of a post's own series are never "related"
-to it: the series box above lists them already.  Series neighbours are the parts just before and after a
-post *by number*: an archive often holds only some parts (1, 2, 6, 9, 15),
-and the neighbour is the nearest part that is there.
+to it: the series box above lists them already.  Series neighbours are the
+parts just before and after a post *by number*: an archive often holds only
+some parts (1, 2, 6, 9, 15), and the neighbour is the nearest part that is there.
 """
 
 from __future__ import annotations

@@ -151,9 +151,16 @@ def blog_posting(rp, config: Config, url: str, description: str) -> dict[str, An
     return data
 
 
-def post_share(rp, config: Config, absolute) -> dict[str, Any]:
+def post_share(rp, config: Config, absolute, description: Optional[str] = None) -> dict[str, Any]:
     """Everything ``_head_meta.html`` prints for a post: ``description``, ``url``
-    (absolute under ``base_url``, else root-relative) and ``json_ld``."""
+    (absolute under ``base_url``, else root-relative) and ``json_ld``.
+
+    ``description``, when given, is the page's (its ``description`` block,
+    rendered: a ``Markup`` is unescaped to its text), so a template that
+    overrides the block changes the JSON-LD too, and it is not made twice."""
     url = absolute(rp.post.url)
-    description = post_description(rp)
+    if description is None:
+        description = post_description(rp)
+    elif isinstance(description, Markup):
+        description = description.unescape()
     return {"description": description, "url": url, "json_ld": json_ld(blog_posting(rp, config, url, description))}

@@ -87,7 +87,7 @@ def make_environment(
     env.filters["absolute"] = lambda path: absolute(config, path)
     env.filters["zh_date"] = zh_date
     env.globals["config"] = config
-    env.globals["share_post"] = lambda rp: post_share(rp, config, lambda path: absolute(config, path))
+    env.globals["share_post"] = lambda rp, description=None: post_share(rp, config, lambda p: absolute(config, p), description)
     env.globals["static"] = lambda path: href(config, "/static/" + path.lstrip("/"))
     env.globals["mathjax_src"] = (
         href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
