@@ -68,6 +68,8 @@ class Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.scripts: list[str] = []
+        self.data_scripts: list[str] = []
+        """``<script type="application/ld+json">``: data a browser never runs."""
         self.handlers: list[tuple[str, str]] = []
         self.hrefs: list[str] = []
         self.tags: list[str] = []
@@ -81,7 +83,9 @@ class Page(HTMLParser):
         self.hrefs += [v or "" for k, v in attrs if k in ("href", "src")]
         self._in.append(tag)
         if tag == "script":
-            self.scripts.append("")
+            data = dict(attrs).get("type") == "application/ld+json"
+            (self.data_scripts if data else self.scripts).append("")
+            self._data = data
 
     def handle_endtag(self, tag):
         if tag in self._in:
@@ -90,7 +94,7 @@ class Page(HTMLParser):
 
     def handle_data(self, data):
         if "script" in self._in:
-            self.scripts[-1] += data
+            (self.data_scripts if self._data else self.scripts)[-1] += data
         elif "title" in self._in:
             self.title += data
         else:
@@ -114,6 +118,8 @@ def test_no_page_gets_a_script_handler_or_javascript_link_from_the_input(hostile
     for path in pages:
         page = parse(path)
         assert not any("alert" in s for s in page.scripts), path
+        for data in page.data_scripts:  # the titles are in the JSON-LD, as JSON strings that cannot end the script
+            assert "<" not in data and isinstance(json.loads(data), dict), path
         assert page.handlers == [], (path, page.handlers)
         assert "svg" not in page.tags and "img" not in page.tags and "x" not in page.tags, path
         assert not any(h.strip().lower().startswith("javascript:") for h in page.hrefs), path

@@ -58,6 +58,10 @@ class Config:
     line_breaks: str = "joined"
     """How a newline inside a paragraph is shown: ``joined`` (Chinese lines joined,
     except after 。？！：；), ``space`` (kept, shown as a space) or ``br`` (a line break)."""
+    comments: dict = field(default_factory=dict)
+    """Comments under each post (never on list pages): ``provider: giscus``,
+    ``waline`` or ``twikoo`` with that provider's settings (``kxsj.comments``,
+    README "Comments").  Empty: no comments."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -183,6 +187,9 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         if urlsplit(config.original_url).scheme not in ("http", "https") or not urlsplit(config.original_url).netloc:
             diags.append(Diagnostic(shown, lines.get("original_url", 1), "error", f"`original_url` must be an http(s) address like https://kexue.fm, got {config.original_url!r}"))
             config.original_url = ""
+    from kxsj.comments import check_comments, mapping_lines
+
+    config.comments = check_comments(config.comments, mapping_lines(node, "comments"), lines.get("comments", 1), shown, config.language, diags)
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"

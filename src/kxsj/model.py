@@ -68,6 +68,10 @@ class Series:
 
     name: str
     number: int
+    tentative: bool = field(default=False, compare=False)
+    """Read from a title that may as well be a numbered heading (``名：3. …``):
+    kept only when the site holds two or more posts of the series
+    (``kxsj.enrich.series.settle_series``)."""
 
 
 @dataclass(frozen=True)

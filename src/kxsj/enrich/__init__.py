@@ -13,6 +13,7 @@ from kxsj.config import Config
 from kxsj.enrich.links import restore_citations
 from kxsj.enrich.reading import assign_reading
 from kxsj.enrich.related import RelatedMemo, assign_related, assign_series_neighbours
+from kxsj.enrich.series import settle_series
 from kxsj.enrich.urls import assign_urls, cap_terms
 from kxsj.model import Diagnostic, Post
 
@@ -33,7 +34,8 @@ def enrich(
     cap_terms(posts, diags)
     assign_urls(posts, diags)
     restore_citations(posts)  # needs the URLs
-    assign_related(posts, memo=related)
+    settle_series(posts)
+    assign_related(posts, memo=related)  # needs the series settled
     assign_series_neighbours(posts)
     assign_reading(posts, reading)
     return sorted(posts, key=lambda p: (p.date.sort_key(), p.title), reverse=True)

@@ -3,9 +3,10 @@
 Related posts are the ones sharing the most tags with a post, ties broken by
 date (newest first) and then URL, so the choice is stable from build to
 build.  A post sharing no tag is never "related", so a post without tags
-simply has none.  Series neighbours are the parts just before and after a
-post *by number*: an archive often holds only some parts (1, 2, 6, 9, 15),
-and the neighbour is the nearest part that is there.
+simply has none, and the parts of a post's own series are never "related"
+to it: the series box above lists them already.  Series neighbours are the
+parts just before and after a post *by number*: an archive often holds only
+some parts (1, 2, 6, 9, 15), and the neighbour is the nearest part that is there.
 """
 
 from __future__ import annotations
@@ -50,9 +51,14 @@ def assign_related(posts: list[Post], limit: int = RELATED_MAX, memo: Optional[R
             members[tag][i >> 3] |= 1 << (i & 7)
     by_tag = {tag: int.from_bytes(bits, "little") for tag, bits in members.items()}
     everyone = (1 << len(ordered)) - 1
+    in_series: dict[str, int] = defaultdict(int)  # series name -> its posts' bits
+    for i, post in enumerate(ordered):
+        if post.series:
+            in_series[post.series.name] |= 1 << i
     for post in posts:
         tagged = [by_tag[tag] for tag in set(post.tags)]
-        best = _most_shared(tagged, everyone & ~(1 << number[id(post)]), limit)
+        own = in_series[post.series.name] if post.series else 1 << number[id(post)]
+        best = _most_shared(tagged, everyone & ~own, limit)
         post.related = [ref(ordered[i]) for i in best]
     memo.key, memo.related = key, [[(r.url, r.title) for r in p.related] for p in posts]
 

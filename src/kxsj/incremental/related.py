@@ -34,7 +34,7 @@ class RelatedMemo:
     @staticmethod
     def key_of(posts: list["Post"], limit: int) -> str:
         """A digest of everything the answer follows from."""
-        data = [limit, [(p.url, p.title, p.date.iso(), p.tags) for p in posts]]
+        data = [limit, [(p.url, p.title, p.date.iso(), p.tags, p.series.name if p.series else None) for p in posts]]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode("utf-8", "surrogatepass")).hexdigest()
 
     @classmethod

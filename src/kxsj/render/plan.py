@@ -15,8 +15,8 @@ URL scheme — chosen so that a list page can never collide with a post:
 * ``/archives/`` is the archive index (never ``/archives/<anything>/``);
 * dates are under ``/date/``: ``/date/<yyyy>/``, ``/date/<yyyy>/<mm>/`` and
   ``/date/undated/`` for posts whose year is unknown;
-* ``/tags/``, ``/tag/<name>/``, ``/categories/``, ``/category/<name>/`` and
-  ``/series/<name>/``; long lists go on with ``…/page/<n>/``;
+* ``/tags/``, ``/tag/<name>/``, ``/categories/``, ``/category/<name>/``,
+  ``/series/`` and ``/series/<name>/``; long lists go on with ``…/page/<n>/``;
 * ``/feed.xml``, ``/sitemap.xml``, ``/404.html``, ``/robots.txt``.
 
 Paths here are *decoded* (``/tag/生成模型/``): the writer uses them as UTF-8
@@ -38,6 +38,7 @@ from kxsj.config import Config
 from kxsj.enrich.urls import fit_name
 from kxsj.render.feed import atom_date, feed_entries, EPOCH
 from kxsj.render.rendered import RenderedPost
+from kxsj.render.series_index import add_series_index
 from kxsj.render.sitemap import sitemap_urls
 
 
@@ -185,6 +186,7 @@ def plan_site(posts: list[RenderedPost], config: Config) -> Plan:
     site = Plan(posts, config)
     site.add_list("/", "list.html", posts, heading=None)
     _post_pages(site)
+    add_series_index(site)
     _term_pages(site, "tags", site.tags, "标签", "tag", "tags")
     _term_pages(site, "categories", site.categories, "分类", "category", "categories")
     _archive_pages(site)
