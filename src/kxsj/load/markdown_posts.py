@@ -31,7 +31,7 @@ from typing import Optional
 import yaml
 
 from kxsj.load.dumptext import formula_open
-from kxsj.load.fences import marker_outside_code, unclosed_fence
+from kxsj.codescan import code_lines, marker_outside_code, unclosed_fence
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
@@ -89,15 +89,9 @@ def auto_excerpt(body: str) -> tuple[str, bool]:
     """
     paras = []
     cur: list[str] = []
-    fence = None
-    for line in body.split("\n"):
-        s = line.strip()
-        if fence:
-            if s.startswith(fence):
-                fence = None
-        elif s.startswith(("```", "~~~")):
-            fence = s[:3]
-        if not s and fence is None and cur and not formula_open("\n".join(cur)):
+    in_code = code_lines(body)
+    for i, line in enumerate(body.split("\n")):
+        if not line.strip() and i not in in_code and cur and not formula_open("\n".join(cur)):
             paras.append("\n".join(cur))
             cur = []
             continue

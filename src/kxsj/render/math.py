@@ -40,8 +40,8 @@ from markdown.blockprocessors import BlockProcessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.util import AtomicString
 
+from kxsj.codescan import mask_code_spans
 from kxsj.mathscan import MathSpan, match_at, scan
-from kxsj.render.fast_inline import pattern_matches
 
 MATH_CLASS = "arithmatex"
 
@@ -61,7 +61,6 @@ def _has_display_hint(block: str) -> bool:
 _TOKEN = re.compile(r"\\.|\$\$?", re.DOTALL)
 # Openers that may run past a blank line (``$…$`` never does).
 _SPANNING_OPENERS = ("$$", "\\(", "\\[", "\\begin{")
-_NOT_NEWLINE = re.compile(r"[^\n]")
 
 # Environments that are themselves a display equation: MathJax rejects them
 # inside ``\[…\]``, so ``$$\begin{equation}…\end{equation}$$`` is written bare.
@@ -141,16 +140,7 @@ class _BlockScanner:
 
     def mask_code_spans(self, text: str) -> str:
         """``text`` with every code span blanked out, same length, newlines kept."""
-        if "`" not in text:
-            return text
-        out, copied = [], 0
-        for node, start, end in pattern_matches(self.md.inlinePatterns["backtick"], text):
-            if isinstance(node, etree.Element):
-                out.append(text[copied:start])
-                out.append(_NOT_NEWLINE.sub("x", text[start:end]))
-                copied = end
-        out.append(text[copied:])
-        return "".join(out)
+        return mask_code_spans(text, self.md.inlinePatterns["backtick"], fill="x", paragraphs=False)
 
     def protected_spans(self, block: str) -> list[MathSpan]:
         """The formulas the block processor must take out of Markdown's reach:
