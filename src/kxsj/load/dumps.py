@@ -29,10 +29,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
 
-from kxsj.model import Diagnostic
+from kxsj.model import MONTH_NAMES, Diagnostic
 
-MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
-DATE_LINE = re.compile(r"^[ \t\u3000]*(\d{1,2})[ \t]+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t\u3000]*$")
+MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, 1)}
+DATE_LINE = re.compile(r"^[ \t\u3000]*(\d{1,2})[ \t]+(" + "|".join(MONTH_NAMES) + r")[ \t\u3000]*$")
 BYLINE = re.compile(r"^By (?P<author>[^|\n]{1,60}?) \| (?P<date>\d{4}-\d{1,2}-\d{1,2}) \| (?P<readers>[\d,]+)位读者 \| 引用(?P<rest>.*)$")
 MORE_STUB = re.compile(r"^[ \t\u3000]*点击阅读全文(\.\.\.|…|……)?[ \t\u3000]*$")
 SIDEBAR = re.compile(r"^[ \t\u3000]*最近评论[ \t\u3000]*$")

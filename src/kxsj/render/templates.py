@@ -21,8 +21,6 @@ from kxsj.config import Config
 from kxsj.model import PostDate
 from kxsj.render.site_loader import SiteTemplateLoader
 
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 @functools.lru_cache(maxsize=65536)  # every page links the same tags, months and neighbours
 def quote_path(path: str) -> str:
