@@ -29,7 +29,7 @@ def same_copy(source: Path, copy: Path) -> bool:
 
     The bytes are compared too: the output folder is untrusted input, and
     anyone who can write it can give a planted file the source's size and
-    time (the static files are a few megabytes: milliseconds to read).
+    time (the static files are a few megabytes, cheap to read once a build).
     """
     try:
         a, b = source.stat(), copy.lstat()
