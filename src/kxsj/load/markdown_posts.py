@@ -30,8 +30,8 @@ from typing import Optional
 
 import yaml
 
-from kxsj.load.dumptext import formula_open
 from kxsj.codescan import code_lines, marker_outside_code, unclosed_fence
+from kxsj.load.dumptext import formula_open
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
