@@ -19,7 +19,7 @@ import pytest
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.config import normalise_base_url
-from kxsj.load.fences import marker_outside_code
+from kxsj.codescan import marker_outside_code
 from kxsj.load.files import iter_post_files
 from kxsj.load.markdown_posts import MORE
 from kxsj.render import budget

@@ -219,8 +219,8 @@ def run() -> None:
 
     Everything a command writes is flushed or closed when ``main`` returns,
     and the build stops its workers itself, so the interpreter's teardown
-    (freeing a large archive's objects one by one: 50 to 90 ms at 1,400
-    posts) is skipped.  ``main`` itself returns normally, for callers in
+    (freeing a large archive's objects one by one, which a large archive
+    feels: ``benchmarks/README.md``, "Measured costs") is skipped.  ``main`` itself returns normally, for callers in
     a process of their own.
     """
     code = main()

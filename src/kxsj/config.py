@@ -138,38 +138,46 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         return config, diags
 
     lines = key_lines(node)
-
     for key, value in data.items():
-        line = lines.get(str(key), 1)
-        if key not in KEYS:
-            close = difflib.get_close_matches(str(key), KEYS, n=1)
-            hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(KEYS)}"
-            diags.append(Diagnostic(shown, line, "warning", f"unknown key `{key}` ignored; {hint}"))
-            continue
-        kind = type(_default(key))
-        if value is None:
-            continue
-        if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6):
-            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be a positive whole number, got {value!r}; default {KEYS[key].default} used"))
-            continue
-        if kind is list:
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, e.g. `{key}: [CNAME, .nojekyll]`"))
-                continue
-            setattr(config, key, [v.strip() for v in value])
-            continue
-        if kind is bool and not isinstance(value, bool):
-            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be true or false, got {value!r}"))
-            continue
-        if kind is str:
-            if isinstance(value, (dict, list)):
-                diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, got {type(value).__name__}"))
-                continue
-            value = str(value)
-        setattr(config, key, value)
+        _apply_key(config, key, value, shown, lines.get(str(key), 1), diags)
+    _check_values(config, shown, lines, diags)
+    return config, diags
 
+
+def _apply_key(config: Config, key, value, shown: str, line: int, diags: list[Diagnostic]) -> None:
+    """Set ``key`` on ``config`` if its value has the right type; else say what is wrong."""
+    if key not in KEYS:
+        close = difflib.get_close_matches(str(key), KEYS, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(KEYS)}"
+        diags.append(Diagnostic(shown, line, "warning", f"unknown key `{key}` ignored; {hint}"))
+        return
+    kind = type(_default(key))
+    if value is None:
+        return
+    if kind is int and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6):
+        diags.append(Diagnostic(shown, line, "error", f"`{key}` must be a positive whole number, got {value!r}; default {KEYS[key].default} used"))
+        return
+    if kind is list:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, e.g. `{key}: [CNAME, .nojekyll]`"))
+            return
+        setattr(config, key, [v.strip() for v in value])
+        return
+    if kind is bool and not isinstance(value, bool):
+        diags.append(Diagnostic(shown, line, "error", f"`{key}` must be true or false, got {value!r}"))
+        return
+    if kind is str:
+        if isinstance(value, (dict, list)):
+            diags.append(Diagnostic(shown, line, "error", f"`{key}` must be {_expected(kind)}, got {type(value).__name__}"))
+            return
+        value = str(value)
+    setattr(config, key, value)
+
+
+def _check_values(config: Config, shown: str, lines: dict[str, int], diags: list[Diagnostic]) -> None:
+    """Values of the right type that are still wrong get their default back, with a message."""
     if config.base_url:
         try:
             config.base_url = normalise_base_url(config.base_url)
@@ -193,7 +201,6 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"
-    return config, diags
 
 
 def normalise_base_url(value: str) -> str:

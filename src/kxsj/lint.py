@@ -30,14 +30,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from kxsj import mathscan
+from kxsj.codescan import mask_code
 from kxsj.load import parse_post_file
 from kxsj.mathlint import mathjax_problems
 from kxsj.model import Diagnostic, Post
 from kxsj.render.md_literal import _BACKSLASHED, _ENTITIES
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
-_NOT_NEWLINE = re.compile(r"[^\n]")
 _LITERAL = re.compile(
     r"\\([" + re.escape("".join(sorted(_BACKSLASHED))) + r"])|" + "|".join(re.escape(e) for e in _ENTITIES.values())
 )
@@ -97,25 +95,6 @@ def lint_post(post: Post) -> list[Diagnostic]:
         where = post.source_of(body.count("\n", 0, offset))
         out.append(Diagnostic(where.path, where.line, "warning", message))
     return out
-
-
-def mask_code(text: str) -> str:
-    """``text`` with fenced code blocks and code spans blanked (same length, newlines kept)."""
-    lines = text.split("\n")
-    fence = None
-    for i, line in enumerate(lines):
-        m = _FENCE.match(line)
-        if fence is None and m:
-            fence = m.group(1)[0] * len(m.group(1))
-            lines[i] = _NOT_NEWLINE.sub(" ", line)  # same length: offsets stay valid
-        elif fence is not None:
-            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
-                fence = None
-            lines[i] = _NOT_NEWLINE.sub(" ", line)
-    text = "\n".join(lines)
-    if "`" in text:
-        text = _CODE_SPAN.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text)
-    return text
 
 
 def plain_text(markdown: str) -> tuple[str, list[int]]:

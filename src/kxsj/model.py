@@ -11,6 +11,9 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Optional
 
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Month abbreviations, January first: how the listing dumps and the
+metadata file write a date (``15 Nov``) and how a citation names a month."""
 
 @dataclass(frozen=True, order=True)
 class PostDate:

@@ -8,7 +8,7 @@
 // whose text holds the query holds all of its pairs.  The rules here must
 // stay those of search_terms.py (a browser test compares them).
 
-const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3134f}]+/gu;
+const HAN_RUN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u{20000}-\u{3ffff}]+/gu; // HAN of src/kxsj/cjk_ranges.py
 const WORD = /[0-9a-z]+/g;
 const LETTERS = "abcdefghijklmnopqrstuvwxyz";
 const RUN_END = "zzzz"; // a run's last character, padded to a pair's length

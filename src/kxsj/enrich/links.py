@@ -26,6 +26,7 @@ import re
 import unicodedata
 from typing import Callable, Iterable, Optional
 
+from kxsj.codescan import code_regions, mask_code
 from kxsj.mathscan import scan
 from kxsj.model import Post, PostRef
 
@@ -34,8 +35,6 @@ MENTION = re.compile(r"《([^《》\n]{1,200})》")
 
 _SPACES = re.compile(r"\s+")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>$|~^&])")
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,}).*?^[ \t]*\1[ \t]*$", re.M | re.S)
-_INLINE_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 
 
 @functools.lru_cache(maxsize=65536)  # the same titles are named thousands of times across the archive
@@ -75,9 +74,9 @@ def _blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
 
 def prose(markdown_text: str) -> str:
     """The Markdown without code and math: the text a reader reads as words."""
-    text = _FENCE.sub("\n", markdown_text)
-    text = _INLINE_CODE.sub("\n", text)
-    return _blank(text, ((m.start, m.end) for m in scan(text)))
+    code = code_regions(markdown_text)
+    masked = mask_code(markdown_text) if code else markdown_text
+    return _blank(markdown_text, [*code, *((m.start, m.end) for m in scan(masked))])
 
 
 def mentions(markdown_text: str) -> list[str]:

@@ -15,6 +15,7 @@ import math
 import re
 from typing import Callable, Optional
 
+from kxsj.cjk_ranges import HAN, HANGUL, KANA
 from kxsj.mathscan import scan
 from kxsj.model import Post
 
@@ -23,7 +24,7 @@ WORDS_PER_MINUTE = 200
 WORDS_PER_INLINE_MATH = 1
 WORDS_PER_DISPLAY_MATH = 8
 
-_CJK_RANGES = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af\U00020000-\U0002ebef"
+_CJK_RANGES = HAN + KANA + HANGUL
 _CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
 """CJK characters, counted one by one; matched in runs so there are few matches."""
 _WORD = re.compile(rf"[^\W_{_CJK_RANGES}]+(?:['’.\-][^\W_{_CJK_RANGES}]+)*")

@@ -68,7 +68,7 @@ def _most_shared(tagged: list[int], others: int, limit: int) -> list[int]:
 
     Each tag's posts are one integer, bit ``i`` for post ``i``.  A popular
     tag has thousands of posts, and counting them one by one for every post
-    was quadratic (4 s at 10,000 posts); here the counts are added up for
+    was quadratic in the number of posts; here the counts are added up for
     all posts at once, in binary, a bit plane per digit (``planes[j]`` holds
     the posts whose count has bit ``j`` set), and the posts sharing exactly
     ``count`` tags are read off the planes from the most tags down.

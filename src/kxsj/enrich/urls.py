@@ -18,9 +18,10 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from kxsj.cjk_ranges import HAN
 from kxsj.model import Diagnostic, Post
 
-_UNSAFE = re.compile(r"[^\w\u3400-\u4dbf\u4e00-\u9fff]+")
+_UNSAFE = re.compile(f"[^\\w{HAN}]+")
 
 
 def slugify(text: str) -> str:

@@ -29,10 +29,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Optional
 
-from kxsj.model import Diagnostic
+from kxsj.model import MONTH_NAMES, Diagnostic
 
-MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
-DATE_LINE = re.compile(r"^[ \t\u3000]*(\d{1,2})[ \t]+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[ \t\u3000]*$")
+MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, 1)}
+DATE_LINE = re.compile(r"^[ \t\u3000]*(\d{1,2})[ \t]+(" + "|".join(MONTH_NAMES) + r")[ \t\u3000]*$")
 BYLINE = re.compile(r"^By (?P<author>[^|\n]{1,60}?) \| (?P<date>\d{4}-\d{1,2}-\d{1,2}) \| (?P<readers>[\d,]+)位读者 \| 引用(?P<rest>.*)$")
 MORE_STUB = re.compile(r"^[ \t\u3000]*点击阅读全文(\.\.\.|…|……)?[ \t\u3000]*$")
 SIDEBAR = re.compile(r"^[ \t\u3000]*最近评论[ \t\u3000]*$")
@@ -112,37 +112,11 @@ def parse_dump(text: str, path: str, diags: list[Diagnostic]) -> list[DumpEntry]
             continue
         m = DATE_LINE.match(line)
         if m:
-            cur = DumpEntry(path, no, "listing")
-            day, month = int(m.group(1)), MONTHS[m.group(2)]
-            try:
-                _dt.date(2000, month, day)  # 2000 is a leap year: 29 Feb is fine
-                cur.month, cur.day = month, day
-            except ValueError:
-                cur.date_error = f"`{stripped}` is not a date; correct the day or month"
+            cur, i = _listing_entry(raw, i, path, m)
             entries.append(cur)
-            # The title is the next non-blank line, unless that line starts another post.
-            j = i + 1
-            while j < n and not raw[j].strip():
-                j += 1
-            if j < n and not _starts_entry(raw, j) and not MORE_STUB.match(raw[j]):
-                cur.title = Line(j + 1, raw[j].strip())
-                i = j + 1
-            else:
-                i += 1
             continue
         if stripped and i + 1 < n and BYLINE.match(raw[i + 1]):
-            by = BYLINE.match(raw[i + 1])
-            cur = DumpEntry(path, no, "search", title=Line(no, stripped), author=by.group("author").strip())
-            try:
-                y, mo, d = (int(x) for x in by.group("date").split("-"))
-                _dt.date(y, mo, d)
-                cur.year, cur.month, cur.day = y, mo, d
-            except ValueError:
-                cur.date_error = f"`{by.group('date')}` is not a date; correct it"
-            rest = by.group("rest").strip()
-            if rest:
-                cur.lines.append(Line(no + 1, rest))
-            cur.has_more = True  # search results only ever show a post's opening
+            cur = _search_entry(raw, i, path, BYLINE.match(raw[i + 1]))
             entries.append(cur)
             i += 2
             continue
@@ -170,6 +144,42 @@ def parse_dump(text: str, path: str, diags: list[Diagnostic]) -> list[DumpEntry]
         if e.date_error:
             diags.append(Diagnostic(path, e.start, "error", e.date_error))
     return entries
+
+
+def _listing_entry(raw: list[str], i: int, path: str, m: re.Match) -> tuple[DumpEntry, int]:
+    """The entry a ``15 Nov`` date line at ``raw[i]`` starts, and the index of the line after its header."""
+    entry = DumpEntry(path, i + 1, "listing")
+    day, month = int(m.group(1)), MONTHS[m.group(2)]
+    try:
+        _dt.date(2000, month, day)  # 2000 is a leap year: 29 Feb is fine
+        entry.month, entry.day = month, day
+    except ValueError:
+        entry.date_error = f"`{raw[i].strip()}` is not a date; correct the day or month"
+    # The title is the next non-blank line, unless that line starts another post.
+    j = i + 1
+    while j < len(raw) and not raw[j].strip():
+        j += 1
+    if j < len(raw) and not _starts_entry(raw, j) and not MORE_STUB.match(raw[j]):
+        entry.title = Line(j + 1, raw[j].strip())
+        return entry, j + 1
+    return entry, i + 1
+
+
+def _search_entry(raw: list[str], i: int, path: str, by: re.Match) -> DumpEntry:
+    """The entry a title at ``raw[i]`` followed by a ``By … | YYYY-MM-DD`` line starts."""
+    no = i + 1
+    entry = DumpEntry(path, no, "search", title=Line(no, raw[i].strip()), author=by.group("author").strip())
+    try:
+        y, mo, d = (int(x) for x in by.group("date").split("-"))
+        _dt.date(y, mo, d)
+        entry.year, entry.month, entry.day = y, mo, d
+    except ValueError:
+        entry.date_error = f"`{by.group('date')}` is not a date; correct it"
+    rest = by.group("rest").strip()
+    if rest:
+        entry.lines.append(Line(no + 1, rest))
+    entry.has_more = True  # search results only ever show a post's opening
+    return entry
 
 
 def _starts_entry(raw: list[str], j: int) -> bool:

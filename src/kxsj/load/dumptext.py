@@ -21,16 +21,17 @@ import re
 from dataclasses import dataclass
 
 from kxsj import mathscan
+from kxsj.cjk_ranges import FULLWIDTH_PUNCTUATION, HAN, KANA, PUNCTUATION, SYMBOLS
 from kxsj.load.dumps import Line
 from kxsj.render.md_literal import literal_text
 
 MAX_FORMULA_LINES = 200
 """A formula left open for more lines than this is a typo, not a long formula."""
 
-URL = re.compile(r"https?://[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]+")
+URL = re.compile(f"https?://[^\\s<>\"'{SYMBOLS}{FULLWIDTH_PUNCTUATION}]+")
 _URL_TRAIL = ".,;:!?)]}'\""
 
-CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+CJK = re.compile(f"[{PUNCTUATION}{KANA}{HAN}]")
 _STRING_OR_COMMENT = re.compile(r"\"[^\"]*\"|'[^']*'|#.*$")
 _CODE_STRONG = re.compile(
     r"^(?:[ ]{2,}|\t)\S"

@@ -30,8 +30,8 @@ from typing import Optional
 
 import yaml
 
+from kxsj.codescan import code_lines, marker_outside_code, unclosed_fence
 from kxsj.load.dumptext import formula_open
-from kxsj.load.fences import marker_outside_code, unclosed_fence
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
 from kxsj.model import Diagnostic, Post, PostDate, SourceRef
@@ -89,15 +89,9 @@ def auto_excerpt(body: str) -> tuple[str, bool]:
     """
     paras = []
     cur: list[str] = []
-    fence = None
-    for line in body.split("\n"):
-        s = line.strip()
-        if fence:
-            if s.startswith(fence):
-                fence = None
-        elif s.startswith(("```", "~~~")):
-            fence = s[:3]
-        if not s and fence is None and cur and not formula_open("\n".join(cur)):
+    in_code = code_lines(body)
+    for i, line in enumerate(body.split("\n")):
+        if not line.strip() and i not in in_code and cur and not formula_open("\n".join(cur)):
             paras.append("\n".join(cur))
             cur = []
             continue
@@ -116,29 +110,52 @@ def auto_excerpt(body: str) -> tuple[str, bool]:
     return "\n\n".join(out), more
 
 
+def _front_matter(tf: TextFile, fm_text: Optional[str], diags: list[Diagnostic]) -> Optional[tuple[dict, object]]:
+    """``(mapping, YAML node)`` of the front matter (empty when there is none), or None when it is unusable."""
+    if fm_text is None:
+        diags.append(Diagnostic(tf.shown, 1, "warning", "no front matter; start the file with `---`, `title: …`, `date: YYYY-MM-DD`, `---`"))
+        return {}, None
+    try:
+        loaded, node = parse_yaml(fm_text)
+    except yaml.YAMLError as exc:
+        line = error_line(exc, 2)
+        if isinstance(exc, YamlLimitError):
+            diags.append(Diagnostic(tf.shown, line, "error", f"front matter refused: {exc.problem}; the post was not loaded"))
+        else:
+            diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
+        return None
+    if loaded is None:
+        loaded = {}
+    if not isinstance(loaded, dict):
+        diags.append(Diagnostic(tf.shown, 2, "error", "front matter must be `key: value` lines; the post was not loaded"))
+        return None
+    return loaded, node
+
+
+def _body_and_excerpt(shown: str, body: str, body_line: int, diags: list[Diagnostic]) -> tuple[str, str, bool, list]:
+    """The body without its ``<!--more-->`` line, the excerpt, whether more follows, and the body's line map."""
+    line_map = [(0, shown, body_line)]
+    open_fence = unclosed_fence(body)
+    if open_fence is not None:
+        diags.append(Diagnostic(shown, body_line + open_fence, "warning", "code fence opened here is never closed: the rest of the post is shown as it is, not as code; close it with the same ``` or ~~~ line"))
+    more = marker_outside_code(body, MORE)  # a marker quoted in a code block is code
+    if more is None:
+        return (body, *auto_excerpt(body), line_map)
+    before, after = body[: more[0]], body[more[1] :]
+    head, tail = before.rstrip("\n"), after.lstrip("\n")
+    # The marker line (and blank lines around it) left the body: re-anchor what follows.
+    skipped = len(after) - len(tail)
+    line_map.append((head.count("\n") + 2, shown, body_line + before.count("\n") + skipped))
+    return head + "\n\n" + tail, before.rstrip() + "\n", bool(after.strip()), line_map
+
+
 def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]:
     """One ``.md`` file -> a Post, or None (with an error naming the line) when unusable."""
     fm_text, body, body_line = split_front_matter(tf.text)
-    meta: dict = {}
-    node = None
-    if fm_text is None:
-        diags.append(Diagnostic(tf.shown, 1, "warning", "no front matter; start the file with `---`, `title: …`, `date: YYYY-MM-DD`, `---`"))
-    else:
-        try:
-            loaded, node = parse_yaml(fm_text)
-        except yaml.YAMLError as exc:
-            line = error_line(exc, 2)
-            if isinstance(exc, YamlLimitError):
-                diags.append(Diagnostic(tf.shown, line, "error", f"front matter refused: {exc.problem}; the post was not loaded"))
-            else:
-                diags.append(Diagnostic(tf.shown, line, "error", f"front matter is not valid YAML ({getattr(exc, 'problem', None) or exc}); the post was not loaded — fix the syntax (quote titles that contain `: `)"))
-            return None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            diags.append(Diagnostic(tf.shown, 2, "error", "front matter must be `key: value` lines; the post was not loaded"))
-            return None
-        meta = loaded
+    front = _front_matter(tf, fm_text, diags)
+    if front is None:
+        return None
+    meta, node = front
     lines = key_lines(node, 2)  # front matter starts on line 2
 
     def line_of(key: str) -> int:
@@ -175,21 +192,7 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         except ValueError as exc:
             diags.append(Diagnostic(tf.shown, line_of("id"), "warning", f"{exc}; ignored"))
 
-    line_map = [(0, tf.shown, body_line)]
-    open_fence = unclosed_fence(body)
-    if open_fence is not None:
-        diags.append(Diagnostic(tf.shown, body_line + open_fence, "warning", "code fence opened here is never closed: the rest of the post is shown as it is, not as code; close it with the same ``` or ~~~ line"))
-    more = marker_outside_code(body, MORE)  # a marker quoted in a code block is code
-    parts = [body[: more[0]], body[more[1] :]] if more else [body]
-    if len(parts) == 2:
-        excerpt, has_more = parts[0].rstrip() + "\n", bool(parts[1].strip())
-        head, tail = parts[0].rstrip("\n"), parts[1].lstrip("\n")
-        body = head + "\n\n" + tail
-        # The marker line (and blank lines around it) left the body: re-anchor what follows.
-        skipped = len(parts[1]) - len(tail)
-        line_map.append((head.count("\n") + 2, tf.shown, body_line + parts[0].count("\n") + skipped))
-    else:
-        excerpt, has_more = auto_excerpt(body)
+    body, excerpt, has_more, line_map = _body_and_excerpt(tf.shown, body, body_line, diags)
     summary = meta.get("summary")
     if summary:
         excerpt = str(summary)

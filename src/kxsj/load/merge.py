@@ -19,9 +19,8 @@ from typing import Optional
 from kxsj.load.dumps import DumpEntry, Line, looks_like_title, nfkc
 from kxsj.load.dumptext import markdown_and_line_map
 from kxsj.load.metadata import MetaEntry, MetaIndex
-from kxsj.model import Diagnostic, Post, PostDate, SourceRef
+from kxsj.model import MONTH_NAMES, Diagnostic, Post, PostDate, SourceRef
 
-_MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 @dataclass
@@ -75,7 +74,7 @@ def _ready_meta_line(e: DumpEntry, title: str, opens_with: Optional[str] = None)
     """A metadata entry to paste into ``meta.yml``, with ``YYYY`` for the unknown year."""
     bits = [f'title: "{title}"']
     if e.month:
-        bits.append(f'month_day: "{e.day} {_MONTH_NAMES[e.month - 1]}"')
+        bits.append(f'month_day: "{e.day} {MONTH_NAMES[e.month - 1]}"')
         bits.append(f"date: YYYY-{e.month:02d}-{e.day:02d}")
     if opens_with:
         bits.append(f'opens_with: "{opens_with}"')
@@ -134,7 +133,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
             if md is None:
                 md = (meta.date.month, meta.date.day)
         if md and md != (meta.date.month, meta.date.day):
-            diags.append(Diagnostic(meta.path, meta.line, "warning", f"metadata date {meta.date} disagrees with the dump's {md[1]} {_MONTH_NAMES[md[0]-1]} for 《{title}》; fix one of them"))
+            diags.append(Diagnostic(meta.path, meta.line, "warning", f"metadata date {meta.date} disagrees with the dump's {md[1]} {MONTH_NAMES[md[0]-1]} for 《{title}》; fix one of them"))
             md = (meta.date.month, meta.date.day) if year == meta.date.year else md
     if md is None:
         md = (1, 1)

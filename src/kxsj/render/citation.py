@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from kxsj.config import Config
-from kxsj.model import Post
-from kxsj.render.templates import MONTHS_EN, absolute
+from kxsj.model import MONTH_NAMES, Post
+from kxsj.render.templates import absolute
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def _cite_date(post: Post) -> str:
     """``Nov. 15, 2021`` (day zero-padded, as the original prints it); ``n.d.`` year when unknown."""
     date = post.date
     year = str(date.year) if date.year is not None else "n.d."
-    return f"{MONTHS_EN[date.month - 1]}. {date.day:02d}, {year}"
+    return f"{MONTH_NAMES[date.month - 1]}. {date.day:02d}, {year}"
 
 
 def _bibtex_key(post: Post, url: str) -> str:
@@ -64,7 +64,7 @@ def cite(post: Post, config: Config) -> Citation:
     fields = [("title", _braced(post.title)), ("author", _braced(author))]
     if post.date.year is not None:
         fields.append(("year", str(post.date.year)))
-    fields.append(("month", MONTHS_EN[post.date.month - 1]))
+    fields.append(("month", MONTH_NAMES[post.date.month - 1]))
     fields.append(("url", "\\url{" + url + "}"))
     lines = [f"@online{{{_bibtex_key(post, url)},"]
     lines += [f"        {name}={{{value}}}," for name, value in fields]

@@ -23,17 +23,14 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
+from kxsj.cjk_ranges import HAN, KANA, PUNCTUATION
 from kxsj.render.math import MATH_CLASS
 from kxsj.render.context import LINE_BREAKS
 
 # CJK ideographs and the punctuation that goes with them: CJK symbols,
-# fullwidth forms, kana, the curly quotes, ellipsis and dashes.
-_CJK = (
-    "\u2014\u2018\u2019\u201c\u201d\u2026"
-    "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\U00020000-\U0003134f"
-)
+# fullwidth forms, kana, and the curly quotes, ellipsis and dash Chinese
+# text uses.
+_CJK = "\u2014\u2018\u2019\u201c\u201d\u2026" + PUNCTUATION + KANA + HAN
 # Where a sentence or clause ends: a line break after it is not a wrap.
 _ENDS_CLAUSE = "。？！：；"
 _BROKEN_LINE = re.compile(f"(?<=[{_CJK}])(?<![{_ENDS_CLAUSE}])[ \\t]*\\n[ \\t]*(?=[{_CJK}])")

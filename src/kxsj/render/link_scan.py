@@ -2,8 +2,8 @@
 
 Python-Markdown finds where ``(href …)`` ends by walking the rest of the
 paragraph one character at a time from every ``[text](``, so a paragraph of
-unclosed links (40 KB of ``[d](e ``) takes the square of its length:
-41 s there, and 5 MB never ends.  Here the paragraph's parentheses are
+unclosed links (``[d](e `` repeated) takes the square of its length, and
+a long one never ends (``benchmarks/README.md``, "Measured costs").  Here the paragraph's parentheses are
 counted once (``_Parens``), and the closing ``)`` of each link is looked up.
 
 The lookup gives exactly the stock answer where the stock walk cannot meet

@@ -89,8 +89,9 @@ class _MarkerTocTreeprocessor(TocTreeprocessor):
     """``toc``'s tree processor, looking for the ``[TOC]`` marker only where it can be.
 
     The stock ``replace_marker`` joins the text of every element's whole
-    subtree to test it against the marker: about 3 % of rendering a post,
-    for a marker posts hardly ever hold.  It only replaces an element whose
+    subtree to test it against the marker, a share of every post's
+    rendering (``benchmarks/README.md``, "Measured costs") for a marker posts
+    hardly ever hold.  It only replaces an element whose
     own text is the marker, so when no element's text contains it there is
     nothing to replace, and one pass over the tree says so.
     """

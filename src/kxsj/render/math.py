@@ -36,12 +36,12 @@ import xml.etree.ElementTree as etree
 from typing import Optional
 
 from markdown import Extension, Markdown
-from markdown.blockprocessors import BlockProcessor
+from markdown.blockprocessors import BlockProcessor, ParagraphProcessor
 from markdown.inlinepatterns import InlineProcessor
 from markdown.util import AtomicString
 
+from kxsj.codescan import mask_code_spans
 from kxsj.mathscan import MathSpan, match_at, scan
-from kxsj.render.fast_inline import pattern_matches
 
 MATH_CLASS = "arithmatex"
 
@@ -61,7 +61,8 @@ def _has_display_hint(block: str) -> bool:
 _TOKEN = re.compile(r"\\.|\$\$?", re.DOTALL)
 # Openers that may run past a blank line (``$…$`` never does).
 _SPANNING_OPENERS = ("$$", "\\(", "\\[", "\\begin{")
-_NOT_NEWLINE = re.compile(r"[^\n]")
+# A block no processor has reason to claim: one that tests True on it claims every block.
+_PLAIN_BLOCK = "x"
 
 # Environments that are themselves a display equation: MathJax rejects them
 # inside ``\[…\]``, so ``$$\begin{equation}…\end{equation}$$`` is written bare.
@@ -141,16 +142,7 @@ class _BlockScanner:
 
     def mask_code_spans(self, text: str) -> str:
         """``text`` with every code span blanked out, same length, newlines kept."""
-        if "`" not in text:
-            return text
-        out, copied = [], 0
-        for node, start, end in pattern_matches(self.md.inlinePatterns["backtick"], text):
-            if isinstance(node, etree.Element):
-                out.append(text[copied:start])
-                out.append(_NOT_NEWLINE.sub("x", text[start:end]))
-                copied = end
-        out.append(text[copied:])
-        return "".join(out)
+        return mask_code_spans(text, self.md.inlinePatterns["backtick"], fill="x", paragraphs=False)
 
     def protected_spans(self, block: str) -> list[MathSpan]:
         """The formulas the block processor must take out of Markdown's reach:
@@ -231,16 +223,14 @@ class DisplayMathProcessor(BlockProcessor):
     Registered at 79.9, before the processors that look for headings, rules,
     quotes or tables *anywhere* in a block, so a formula line such as ``> 0``
     or ``# x`` is never read as Markdown.  A block whose text before its
-    first formula is claimed by one of those processors (a list item, a
-    quote, a heading line, a table) is left to it: they parse their content
-    again, and the formula is found there.  The text around the formulas is
-    parsed as ordinary blocks, so inside a tight list item it stays list
-    text just as it would without math.
+    first formula is claimed by one of the processors that run after this
+    one (a list item, a quote, a heading line, a table, a definition…) is
+    left to it: they parse their content again, and the formula is found
+    there.  Those processors are read from the parser's registry when asked,
+    so an extension's processor counts as soon as it is registered.  The
+    text around the formulas is parsed as ordinary blocks, so inside a tight
+    list item it stays list text just as it would without math.
     """
-
-    # Processors that may claim a block by its first lines; ``reference``
-    # tests True on every block and is asked through its regex instead.
-    _CLAIMING = ("table", "hashheader", "setextheader", "hr", "olist", "ulist", "quote")
 
     def __init__(self, md: Markdown, scanner: _BlockScanner, defer: bool) -> None:
         super().__init__(md.parser)
@@ -256,12 +246,25 @@ class DisplayMathProcessor(BlockProcessor):
         return not (self.defer and head.strip() and self._claimed_by_other(parent, head))
 
     def _claimed_by_other(self, parent: etree.Element, head: str) -> bool:
-        processors = self.parser.blockprocessors
-        for name in self._CLAIMING:
-            if name in processors and processors[name].test(parent, head):
-                return True
-        reference = processors["reference"] if "reference" in processors else None
-        return bool(getattr(reference, "RE", None) and reference.RE.search(head))
+        """Whether a processor registered after this one would take ``head``.
+
+        Some (``reference``, ``footnote``, ``abbr``) test True on every block
+        and decide in ``run``: they are asked through their ``RE`` instead.
+        The paragraph processor, which takes whatever is left, and the math
+        processors themselves are not asked.
+        """
+        after = False
+        for processor in self.parser.blockprocessors:  # in the order they run
+            if processor is self:
+                after = True
+            elif after and not isinstance(processor, (DisplayMathProcessor, ParagraphProcessor)):
+                if processor.test(parent, _PLAIN_BLOCK):
+                    pattern = getattr(processor, "RE", None)
+                    if isinstance(pattern, re.Pattern) and pattern.search(head):
+                        return True
+                elif processor.test(parent, head):
+                    return True
+        return False
 
     def run(self, parent: etree.Element, blocks: list[str]) -> None:
         block = blocks.pop(0)

@@ -52,7 +52,7 @@ _PROSE_REF = re.compile(PROSE_REF)
 def find_prose_refs(text: str, formulas) -> list[tuple[int, str]]:
     """``(offset, tex)`` of each bare reference the renderer marks as math.
 
-    ``text`` is a Markdown body with code blanked out (``kxsj.lint.mask_code``)
+    ``text`` is a Markdown body with code blanked out (``kxsj.codescan.mask_code``)
     and ``formulas`` its ``mathscan`` spans; a reference inside a formula, or
     after an escaping backslash (``\\\\eqref``), is not one.  For tests and
     checks that count the formulas on a page.

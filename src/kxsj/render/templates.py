@@ -22,8 +22,6 @@ from kxsj.model import PostDate
 from kxsj.render.share import post_share
 from kxsj.render.site_loader import SiteTemplateLoader
 
-MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 
 @functools.lru_cache(maxsize=65536)  # every page links the same tags, months and neighbours
 def quote_path(path: str) -> str:

@@ -21,6 +21,7 @@ import mimetypes
 import os
 import queue
 import threading
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional
@@ -193,6 +194,18 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+@dataclass(frozen=True)
+class _Preview:
+    """What a preview's handler serves: the callables are read per request."""
+
+    pages: Callable[[], dict[str, bytes]]
+    static_dirs: Callable[[], list[Path]]
+    hub: LiveHub
+    status: Callable[[], dict]
+    dotfiles: Callable[[], bool]
+    script: bytes
+
+
 def make_handler(
     pages: Callable[[], dict[str, bytes]],
     static_dirs: Callable[[], list[Path]],
@@ -205,114 +218,117 @@ def make_handler(
     ``dotfiles()`` says whether static files named ``.…`` are served, as
     ``include_dotfiles`` says whether a build publishes them.
     """
-    script = livereload_script()
+    preview = _Preview(pages, static_dirs, hub, status, dotfiles, livereload_script())
+    # A client that connects and says nothing does not hold a thread forever.
+    return type("PreviewHandler", (PreviewHandler,), {"preview": preview, "timeout": REQUEST_TIMEOUT})
 
-    class PreviewHandler(http.server.BaseHTTPRequestHandler):
-        server_version = "kxsj-serve"
-        timeout = REQUEST_TIMEOUT  # a client that connects and says nothing does not hold a thread forever
 
-        def log_message(self, format, *args) -> None:
-            """Quiet: the terminal is for build messages."""
+class PreviewHandler(http.server.BaseHTTPRequestHandler):
+    """Answers for one preview; ``make_handler`` makes the subclass that knows which."""
 
-        def handle(self) -> None:
-            try:
-                super().handle()
-            except GONE:
-                pass
+    preview: _Preview
+    server_version = "kxsj-serve"
 
-        def do_HEAD(self) -> None:
-            self._answer(head=True)
+    def log_message(self, format, *args) -> None:
+        """Quiet: the terminal is for build messages."""
 
-        def do_GET(self) -> None:
-            self._answer(head=False)
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except GONE:
+            pass
 
-        # -- answers -----------------------------------------------------------
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
 
-        def _send(self, code: int, body: bytes, ctype: str, head: bool, extra: dict | None = None) -> None:
-            if ctype.startswith("text/html"):
-                body = inject(body, script)
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            for k, v in (extra or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
+    def do_GET(self) -> None:
+        self._answer(head=False)
 
-        def _plain(self, code: int, text: str, head: bool) -> None:
+    # -- answers -----------------------------------------------------------
+
+    def _send(self, code: int, body: bytes, ctype: str, head: bool, extra: dict | None = None) -> None:
+        if ctype.startswith("text/html"):
+            body = inject(body, self.preview.script)
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _plain(self, code: int, text: str, head: bool) -> None:
+        self.close_connection = True
+        self._send(code, (text + "\n").encode("utf-8"), "text/plain; charset=utf-8", head)
+
+    def _answer(self, head: bool) -> None:
+        try:
+            self._route(head)
+        except GONE:
             self.close_connection = True
-            self._send(code, (text + "\n").encode("utf-8"), "text/plain; charset=utf-8", head)
 
-        def _answer(self, head: bool) -> None:
-            try:
-                self._route(head)
-            except GONE:
-                self.close_connection = True
+    def _route(self, head: bool) -> None:
+        if not host_allowed(self.headers.get("Host"), self.server.allowed_hosts):
+            return self._plain(421, "this server answers only for its own host names (localhost, 127.0.0.1)", head)
+        try:
+            path = safe_path(self.path)
+        except UnicodeDecodeError:
+            path = None
+        if path is None:
+            return self._plain(400, "bad request path", head)
+        if path == EVENTS:
+            return self._events()
+        if path == STATUS:
+            body = json.dumps(self.preview.status(), ensure_ascii=False).encode("utf-8")
+            return self._send(200, body, "application/json", head)
+        site = self.preview.pages()
+        if path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        if path in site:
+            return self._send(200, site[path], content_type(path if not path.endswith("/") else "index.html"), head)
+        if not path.endswith("/") and path + "/" in site:
+            location = urlsplit(self.path).path + "/"
+            return self._send(301, b"", "text/plain", head, {"Location": location})
+        if path.startswith("/static/"):
+            found = self._static(path[len("/static/"):])
+            if found is not None:
+                return self._send(200, found.read_bytes(), content_type(found.name), head)
+        body = site.get("/404.html", b"<!doctype html><title>404</title><h1>404 Not Found</h1></body>")
+        return self._send(404, body, "text/html; charset=utf-8", head)
 
-        def _route(self, head: bool) -> None:
-            if not host_allowed(self.headers.get("Host"), self.server.allowed_hosts):
-                return self._plain(421, "this server answers only for its own host names (localhost, 127.0.0.1)", head)
-            try:
-                path = safe_path(self.path)
-            except UnicodeDecodeError:
-                path = None
-            if path is None:
-                return self._plain(400, "bad request path", head)
-            if path == EVENTS:
-                return self._events()
-            if path == STATUS:
-                body = json.dumps(status(), ensure_ascii=False).encode("utf-8")
-                return self._send(200, body, "application/json", head)
-            site = pages()
-            if path.endswith("/index.html"):
-                path = path[: -len("index.html")]
-            if path in site:
-                return self._send(200, site[path], content_type(path if not path.endswith("/") else "index.html"), head)
-            if not path.endswith("/") and path + "/" in site:
-                location = urlsplit(self.path).path + "/"
-                return self._send(301, b"", "text/plain", head, {"Location": location})
-            if path.startswith("/static/"):
-                found = self._static(path[len("/static/"):])
-                if found is not None:
-                    return self._send(200, found.read_bytes(), content_type(found.name), head)
-            body = site.get("/404.html", b"<!doctype html><title>404</title><h1>404 Not Found</h1></body>")
-            return self._send(404, body, "text/html; charset=utf-8", head)
-
-        def _static(self, rel: str) -> Optional[Path]:
-            """A file inside one of the static folders (never a folder, never outside)."""
-            if not rel or rel.endswith("/"):
-                return None
-            if not dotfiles() and any(part.startswith(".") for part in rel.split("/")):
-                return None  # not published by a build either (``kxsj.write.static``)
-            for folder in static_dirs():
-                base = Path(os.path.realpath(folder))
-                candidate = Path(os.path.realpath(base / rel))
-                if base in candidate.parents and candidate.is_file():
-                    return candidate
+    def _static(self, rel: str) -> Optional[Path]:
+        """A file inside one of the static folders (never a folder, never outside)."""
+        if not rel or rel.endswith("/"):
             return None
+        if not self.preview.dotfiles() and any(part.startswith(".") for part in rel.split("/")):
+            return None  # not published by a build either (``kxsj.write.static``)
+        for folder in self.preview.static_dirs():
+            base = Path(os.path.realpath(folder))
+            candidate = Path(os.path.realpath(base / rel))
+            if base in candidate.parents and candidate.is_file():
+                return candidate
+        return None
 
-        def _events(self) -> None:
-            self.close_connection = True
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            stream = hub.subscribe()
-            try:
-                self.wfile.write(b"retry: 500\n\n")
+    def _events(self) -> None:
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        stream = self.preview.hub.subscribe()
+        try:
+            self.wfile.write(b"retry: 500\n\n")
+            self.wfile.flush()
+            while not self.preview.hub.closed.is_set():
+                try:
+                    frame = stream.get(timeout=KEEPALIVE_SECONDS)
+                except queue.Empty:
+                    frame = b": keepalive\n\n"
+                if frame is None:
+                    break
+                self.wfile.write(frame)
                 self.wfile.flush()
-                while not hub.closed.is_set():
-                    try:
-                        frame = stream.get(timeout=KEEPALIVE_SECONDS)
-                    except queue.Empty:
-                        frame = b": keepalive\n\n"
-                    if frame is None:
-                        break
-                    self.wfile.write(frame)
-                    self.wfile.flush()
-            finally:
-                hub.unsubscribe(stream)
-
-    return PreviewHandler
+        finally:
+            self.preview.hub.unsubscribe(stream)

@@ -23,14 +23,15 @@ import os
 import re
 import shutil
 import signal
-import stat
 import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Protocol
 
+from kxsj.write.files import files_below, link_or_copy, same_copy, try_link
 from kxsj.write.lock import OutputError, current_umask
+from kxsj.write.update import roll_back, update_output
 
 MARKER = ".kxsj-output"
 MARKER_TEXT = "This folder is written by kxsj build; it is replaced on every build.\n"
@@ -95,16 +96,6 @@ def page_file(root: Path, site_path: str) -> Path:
     return Path(root, page_rel(site_path))
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """``target`` as a hard link to ``source`` (a file of the previous output or the page spool), or a copy where links fail.
-
-    The old output is only ever renamed and removed, never written into, so
-    sharing its unchanged files costs no bytes and cannot alter either folder.
-    """
-    if not try_link(source, target):
-        shutil.copy2(source, target)
-
-
 def _static_files(sources: list[Path], skip: Iterable[str]) -> dict[str, Path]:
     """``relative path -> source`` of the static folders in order (a later folder's file wins); see ``kxsj.write.static``."""
     from kxsj.write.static import static_files
@@ -126,37 +117,6 @@ def _copy_static(files: dict[str, Path], dest: Path, previous: Optional[Path] = 
         if not (previous is not None and same_copy(path, previous / rel) and try_link(previous / rel, target)):
             shutil.copy2(path, target)
     return len(files)
-
-
-def same_copy(source: Path, copy: Path) -> bool:
-    """Whether ``copy`` is a ``copy2`` of ``source`` still: same size, modification time and bytes.
-
-    The bytes are compared too: the output folder is untrusted input, and
-    anyone who can write it can give a planted file the source's size and
-    time (the static files are a few megabytes: milliseconds to read).
-    """
-    try:
-        a, b = source.stat(), copy.lstat()
-        if a.st_size != b.st_size or a.st_mtime_ns != b.st_mtime_ns or not stat.S_ISREG(b.st_mode):
-            return False
-        with open(source, "rb") as f, open(copy, "rb") as g:
-            while True:
-                chunk = f.read(1 << 20)
-                if chunk != g.read(1 << 20):
-                    return False
-                if not chunk:
-                    return True
-    except OSError:
-        return False
-
-
-def try_link(source: Path, target: Path) -> bool:
-    """Hard-link ``target`` to ``source`` (a file of the previous output); False where links fail."""
-    try:
-        os.link(source, target)
-        return True
-    except OSError:
-        return False
 
 
 @contextmanager
@@ -217,8 +177,6 @@ def clean_stale(out: Path) -> None:
             continue
         stale = out.parent / name
         if m.group(1) == "commit":
-            from kxsj.write.update import roll_back
-
             roll_back(stale, out)
             continue
         if m.group(1) == "old" and not out.exists() and (stale / out.name / MARKER).is_file():
@@ -241,32 +199,6 @@ def page_spool(out_dir: Path) -> Iterator[Path]:
         yield spool
     finally:
         shutil.rmtree(spool, ignore_errors=True)
-
-
-def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list[str]:
-    """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
-
-    With ``stats``, each one's ``[size, mtime_ns, ctime_ns, inode]`` goes there too: the
-    change time and inode tell a file written since, or put back from an
-    archive, even with its old size and modification time.
-    """
-    out: list[str] = []
-
-    def walk(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path, rel + "/")
-                else:
-                    out.append(rel)
-                    if stats is not None:
-                        st = entry.stat(follow_symlinks=False)
-                        stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-
-    if os.path.isdir(root):
-        walk(root, "")
-    return out
 
 
 def write_output(
@@ -314,8 +246,6 @@ def write_output(
         os.chmod(tmp, 0o777 & ~current_umask())  # it becomes the output: the usual mode, not mkdtemp's 0700
         try:
             if in_place and (out / MARKER).is_file():
-                from kxsj.write.update import update_output
-
                 return update_output(
                     _without(pages, kept), out, tmp,
                     [("static/" + rel, path) for rel, path in static.items()] + [(rel, out / rel) for rel in kept],
@@ -324,33 +254,39 @@ def write_output(
                     lambda tree: _swap(tree, out, finish=None), f".{out.name}.commit-{os.getpid()}-{tmp.name[-8:]}",
                     listing,
                 )
-            (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
-            count = _copy_static(static, tmp / "static", previous=out / "static")
-            written: set[Path] = set()
-            folders: set[Path] = set()
-            for page in _without(pages, kept):
-                target = page_file(tmp, page.path)
-                if target in written:
-                    raise OutputError(f"two pages would both be written to {page.path}")
-                written.add(target)
-                if target.parent not in folders:  # most pages are a folder of their own: one mkdir each
-                    os.makedirs(target.parent, exist_ok=True)
-                    folders.add(target.parent)
-                reuse = getattr(page, "reuse", None)
-                if reuse is not None:
-                    link_or_copy(Path(reuse), target)
-                else:
-                    target.write_bytes(page.content)
-                count += 1
-            for rel in kept:
-                os.makedirs((tmp / rel).parent, exist_ok=True)
-                link_or_copy(out / rel, tmp / rel)
+            count = _write_tree(tmp, _without(pages, kept), static, out, kept)
             if not commit:
                 return count
             _swap(tmp, out, finish)
         finally:
             if tmp.exists():
                 _remove(tmp)
+    return count
+
+
+def _write_tree(tmp: Path, pages: Iterable[PageLike], static: dict[str, Path], out: Path, kept: list[str]) -> int:
+    """The whole new output in ``tmp``: marker, static files, pages, and the ``kept`` files of ``out``; return the file count."""
+    (tmp / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    count = _copy_static(static, tmp / "static", previous=out / "static")
+    written: set[Path] = set()
+    folders: set[Path] = set()
+    for page in pages:
+        target = page_file(tmp, page.path)
+        if target in written:
+            raise OutputError(f"two pages would both be written to {page.path}")
+        written.add(target)
+        if target.parent not in folders:  # most pages are a folder of their own: one mkdir each
+            os.makedirs(target.parent, exist_ok=True)
+            folders.add(target.parent)
+        reuse = getattr(page, "reuse", None)
+        if reuse is not None:
+            link_or_copy(Path(reuse), target)
+        else:
+            target.write_bytes(page.content)
+        count += 1
+    for rel in kept:
+        os.makedirs((tmp / rel).parent, exist_ok=True)
+        link_or_copy(out / rel, tmp / rel)
     return count
 
 

@@ -31,7 +31,8 @@ from html import escape
 from html.parser import HTMLParser
 from typing import Optional
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+from kxsj.cjk_ranges import HAN
+
 HAN_RUN = re.compile(f"[{HAN}]+")
 WORD = re.compile(r"[0-9a-z]+")
 TEXT_PREFIX = "kx"

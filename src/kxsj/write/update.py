@@ -39,7 +39,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from kxsj.write.output import OutputError, files_below, link_or_copy, same_copy
+from kxsj.write.files import files_below, link_or_copy, same_copy
+from kxsj.write.lock import OutputError
 
 PLAN = "plan.json"
 SITE = "site"
