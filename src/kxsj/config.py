@@ -140,7 +140,7 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     lines = key_lines(node)
     for key, value in data.items():
         _apply_key(config, key, value, shown, lines.get(str(key), 1), diags)
-    _check_values(config, shown, lines, diags)
+    _check_values(config, shown, lines, diags, node)
     return config, diags
 
 
@@ -176,7 +176,7 @@ def _apply_key(config: Config, key, value, shown: str, line: int, diags: list[Di
     setattr(config, key, value)
 
 
-def _check_values(config: Config, shown: str, lines: dict[str, int], diags: list[Diagnostic]) -> None:
+def _check_values(config: Config, shown: str, lines: dict[str, int], diags: list[Diagnostic], node=None) -> None:
     """Values of the right type that are still wrong get their default back, with a message."""
     if config.base_url:
         try:

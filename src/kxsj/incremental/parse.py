@@ -1,7 +1,7 @@
 """The parse cache: each post file's parse result kept between builds.
 
-Parsing 1,400 Markdown posts (YAML front matter, checks, dump conversion)
-costs about 0.4 s, the largest part of a build after a one-post edit.
+Parsing every post file (YAML front matter, checks, dump conversion) is
+the largest part of a build after a one-post edit (``benchmarks/README.md``).
 ``ParseCache`` is ``load_posts``' ``parse`` hook for ``kxsj build``: a file
 whose bytes were parsed by the previous build gets that result back (with
 the diagnostics it gave) instead of being parsed again.
@@ -63,7 +63,7 @@ def _texts(result: Any) -> list[str]:
 
     Every cache of the build names a body by its SHA-256 (``TextDigests``);
     an unchanged file's post comes back with the digests its texts had, so
-    1,400 bodies (20 MB of UTF-8) need not be hashed again.
+    the bodies need not be hashed again.
     """
     return [result.body, result.excerpt] if isinstance(result, Post) else []
 

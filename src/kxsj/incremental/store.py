@@ -69,8 +69,8 @@ class TextDigests:
     """Each text's SHA-256 (of its UTF-8), computed once however many times a build asks.
 
     The build hands the same body string to the reading counts, the facts
-    and HTML caches and the page keys; each used to hash all 1,400 bodies
-    again (about 16 MB at this archive's size).  Kept by the text object,
+    and HTML caches and the page keys; each used to hash every body again.
+    Kept by the text object,
     which is held so its ``id`` cannot be reused, for one build's life.
     """
 

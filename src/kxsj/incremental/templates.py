@@ -1,8 +1,7 @@
 """Compiled templates kept between builds, in the user's cache folder, never in the output.
 
-Jinja compiles each template to Python code the first time it is loaded:
-about 40 ms for kxsj's templates (more on a busy machine), a large share of
-a build after one edit, which renders only a dozen pages.
+Jinja compiles each template to Python code the first time it is loaded: a
+large share of a build after one edit, which renders only a dozen pages.
 ``TemplateCodeCache`` keeps that code in
 ``$XDG_CACHE_HOME/kxsj/templates/<key>/`` (``~/.cache/kxsj/…``).
 

@@ -263,7 +263,7 @@ class _RenderPool:
     """Forked Markdown workers, given chunks of texts; ``render_many`` says which texts the build wants.
 
     A build from nothing renders every text, and its load (reading and
-    parsing every file: half a second at 1,400 posts) kept one core busy
+    parsing every file) kept one core busy
     while the other waited for the whole archive.  So such a build starts
     the pool before loading (``start_early_workers``) and ``offer`` hands it
     each parsed post's texts.  Only a few chunks are queued at a time: the
