@@ -241,7 +241,13 @@ class Namespace:
 
 
     def forget_unused(self) -> None:
-        """End of a build held in memory (``kxsj serve``): keep only what it used, for the next one."""
+        """End of a build held in memory (``kxsj serve``): keep only what it used, for the next one.
+
+        A build that did not ask this namespace at all (a save that changed
+        one body reads no reading counts) leaves it as it was.
+        """
+        if not self._used:
+            return
         for n, shard in self._shards.items():
             used = self._used.get(n, set())
             for k in [k for k in shard if k not in used]:

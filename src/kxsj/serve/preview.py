@@ -31,7 +31,7 @@ from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
 from kxsj.incremental.serve_quick import LoadedPosts
-from kxsj.incremental.bodies import html_key
+from kxsj.incremental.bodies import html_key, reading_counter
 from kxsj.incremental.serve_memo import FileMemo, HtmlMemo, PageMemo
 from kxsj.incremental.store import Store
 from kxsj.render.context import RenderContext
@@ -137,7 +137,8 @@ class PreviewSite:
             diags += load_diags
         else:
             self.files.start()
-            posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False)
+            # Reading counts from the same store namespace ``kxsj build`` keeps on disk.
+            posts, load_diags = load_site_posts(self.options, config, parse=self.files, reading=reading_counter(self.store), lint=False)
             self.files.finish()
             diags += load_diags
             if changed:  # dumps are linted once merged; Markdown posts by the file memo
