@@ -40,6 +40,7 @@ from kxsj.enrich.urls import fit_name
 from kxsj.model import Diagnostic, Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import feed_entries, render_feed
+from kxsj.render.sidebar import SIDEBAR_TEMPLATES, render_sidebar
 from kxsj.render.sitemap import render_robots, render_sitemap, sitemap_urls
 from kxsj.render.templates import make_environment
 
@@ -235,6 +236,7 @@ class _Site:
         )
         self.pages: list[Page] = []
         self._cards: dict[int, tuple[RenderedPost, Markup]] = {}
+        self.sidebar = render_sidebar(env, [rp.post for rp in posts])  # once; in each page's context, so in its key
 
     def post_card(self, rp: RenderedPost) -> Markup:
         """``_macros.html``'s ``post_card(rp)``, made once per post.
@@ -251,6 +253,9 @@ class _Site:
         return kept[1]
 
     def add(self, path: str, template: str, **context) -> None:
+        if template in SIDEBAR_TEMPLATES:
+            context["sidebar"] = self.sidebar
+
         def make() -> bytes:
             return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")
 
