@@ -181,6 +181,11 @@ def test_long_post_shows_its_contents_and_heading_anchors(browser, served, tmp_p
     top = heading.bounding_box()["y"]
     assert 0 <= top < 200, "the heading must be scrolled into view"
     assert page.locator(".site-sidebar details.toc-auto").bounding_box()["y"] < 900, "the contents stay in view"
+    page.wait_for_function(  # the entry of the section now read is marked
+        "(t) => { const a = document.querySelectorAll('.site-sidebar .toc a[aria-current]');"
+        " return a.length === 1 && decodeURIComponent(a[0].getAttribute('href')) === t; }",
+        arg=target, timeout=5000,
+    )
     anchor = heading.locator("a.headerlink")
     assert anchor.get_attribute("href") == target
     assert page.evaluate("(a) => getComputedStyle(a, '::before').content", anchor.element_handle()) == '"#"'

@@ -5,7 +5,7 @@
  *   before the page paints, this file only handles the button and system changes;
  * - a post's automatic contents list (details.toc-auto) moves beside the text,
  *   open, on a wide screen (into the sidebar's [data-toc-slot]) and back above the
- *   text, folded, on a narrow one;
+ *   text, folded, on a narrow one; the entry of the section being read is marked;
  * - a 复制 button on every code block and on the BibTeX entry; it uses the
  *   Clipboard API where the page may, and else selects the text and copies it
  *   with execCommand, and else leaves it selected for Ctrl+C.
@@ -72,6 +72,31 @@
     }
     place();
     if (wide.addEventListener) wide.addEventListener('change', place);
+    followReading(toc);
+  }
+
+  // The entry of the section being read is marked (aria-current) as the page scrolls.
+  function followReading(toc) {
+    var links = toc.querySelectorAll('.toc a[href^="#"]');
+    var entries = [];
+    for (var i = 0; i < links.length; i++) {
+      var heading = document.getElementById(decodeURIComponent(links[i].getAttribute('href').slice(1)));
+      if (heading) entries.push([heading, links[i]]);
+    }
+    var current = null, pending = false;
+    function update() {
+      pending = false;
+      var found = null;
+      for (var j = 0; j < entries.length && entries[j][0].getBoundingClientRect().top < 80; j++) found = entries[j][1];
+      if (found === current) return;
+      if (current) current.removeAttribute('aria-current');
+      if (found) found.setAttribute('aria-current', 'location');
+      current = found;
+    }
+    window.addEventListener('scroll', function () {
+      if (!pending) { pending = true; window.requestAnimationFrame(update); }
+    }, { passive: true });
+    update();
   }
 
   function fallbackCopy(text, source) {
