@@ -272,7 +272,7 @@ def test_sidebar_on_post_and_list_pages_lists_what_the_site_has(browser, served,
             assert sorted(_listed(page, ".tag-cloud a")) == sorted(tags[:60])
             assert _listed(page, ".sidebar-recent a") == home[:8]
             sidebar_months = page.evaluate(
-                "() => [...document.querySelectorAll('.sidebar-archive li a')].map(a => a.getAttribute('href'))"
+                "() => [...document.querySelectorAll('.sidebar-months a')].map(a => a.getAttribute('href'))"
             )
             assert sorted(sidebar_months) == sorted(months)
             main, side = page.locator("main").bounding_box(), sidebar.bounding_box()

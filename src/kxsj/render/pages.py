@@ -233,10 +233,11 @@ class _Site:
             # and a rebuild that reuses the page never computes it.
             cite=lambda post: cite(post, env.kxsj_site.config),
             post_card=lambda rp: env.kxsj_site.post_card(rp),
+            sidebar=lambda: env.kxsj_site.sidebar,
         )
         self.pages: list[Page] = []
         self._cards: dict[int, tuple[RenderedPost, Markup]] = {}
-        self.sidebar = render_sidebar(env, [rp.post for rp in posts])  # once; in each page's context, so in its key
+        self.sidebar, self.sidebar_key = render_sidebar(env, [rp.post for rp in posts])  # once; its key in the pages' keys
 
     def post_card(self, rp: RenderedPost) -> Markup:
         """``_macros.html``'s ``post_card(rp)``, made once per post.
@@ -254,7 +255,7 @@ class _Site:
 
     def add(self, path: str, template: str, **context) -> None:
         if template in SIDEBAR_TEMPLATES:
-            context["sidebar"] = self.sidebar
+            context["sidebar_key"] = self.sidebar_key
 
         def make() -> bytes:
             return self.env.get_template(template).render(page_path=path, **context).encode("utf-8")

@@ -1,11 +1,14 @@
 """The sidebar beside every post and list page: categories, a tag cloud, recent posts, the monthly archive.
 
 It shows the same thing on every page, so it is computed and rendered once
-per build (``render_sidebar``), and the same ``Markup`` goes into each
-page's context as ``sidebar``.  Being in the context, it is part of each
-page's key (``kxsj.render.pagestore``): when a post is added, or a tag
-renamed, the sidebar changes and every page showing it is made again;
-editing a post's text leaves it, and the other pages, as they were.
+per build (``render_sidebar``); templates insert it with the global
+``sidebar()``.  Each page showing it has ``sidebar_key`` in its context,
+the SHA-256 of that HTML, so the sidebar is part of the page's key
+(``kxsj.render.pagestore``): when a post is added, or a tag renamed, the
+sidebar changes and every page showing it is made again; editing a post's
+text leaves it, and the other pages, as they were.  The digest rather than
+the HTML itself: keying 25 kB of HTML for each of 2,600 pages cost a
+second; one 64-character string costs nothing.
 
 ``templates/_sidebar.html`` lays it out from ``SidebarData`` (the README
 lists its fields); a site overrides that template to change it.
@@ -13,12 +16,14 @@ lists its fields); a site overrides that template to change it.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
 import jinja2
+
 from markupsafe import Markup
 
 from kxsj.model import Post
@@ -96,6 +101,7 @@ def sidebar_data(posts: Iterable[Post]) -> SidebarData:
     )
 
 
-def render_sidebar(env: jinja2.Environment, posts: Iterable[Post]) -> Markup:
-    """``_sidebar.html`` rendered once for the whole site."""
-    return Markup(env.get_template("_sidebar.html").render(sidebar=sidebar_data(posts)))
+def render_sidebar(env: jinja2.Environment, posts: Iterable[Post]) -> tuple[Markup, str]:
+    """``_sidebar.html`` rendered once for the whole site, and its digest (``sidebar_key``)."""
+    html = env.get_template("_sidebar.html").render(sidebar=sidebar_data(posts))
+    return Markup(html), hashlib.sha256(html.encode("utf-8", "surrogatepass")).hexdigest()
