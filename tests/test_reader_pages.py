@@ -160,3 +160,14 @@ def test_built_pages_carry_the_theme_script_and_the_sidebar_where_meant(tmp_site
         assert "site-sidebar" not in (out / name).read_text(encoding="utf-8"), name
     sidebar = html.unescape(_sidebar_of(out / "index.html"))
     assert "最近文章" in sidebar and "标签云" in sidebar and "归档" in sidebar and "分类" in sidebar
+
+
+def test_sidebar_false_leaves_it_out(tmp_site):
+    with open(tmp_site / "kxsj.yml", "a", encoding="utf-8") as f:
+        f.write("\nsidebar: false\n")
+    report = build_site(BuildOptions(tmp_site, tmp_site / "posts", tmp_site / "public"))
+    assert report.written and not [d for d in report.diagnostics if d.level != "info"]
+    for name in (OLD_POST, "index.html"):
+        page = (tmp_site / "public" / name).read_text(encoding="utf-8")
+        assert "site-sidebar" not in page and "has-sidebar" not in page, name
+        assert "data-theme-toggle" in page

@@ -59,6 +59,11 @@ class Config:
     """How a newline inside a paragraph is shown: ``joined`` (Chinese lines joined,
     except after 。？！：；), ``space`` (kept, shown as a space) or ``br`` (a line break)."""
 
+    # --- reader ---
+    sidebar: bool = True
+    """Show the sidebar (newest posts, categories, tag cloud, monthly archive) on post
+    and list pages; it adds about 15 kB to each of them (``kxsj.render.sidebar``)."""
+
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
 

@@ -254,7 +254,7 @@ class _Site:
         return kept[1]
 
     def add(self, path: str, template: str, **context) -> None:
-        if template in SIDEBAR_TEMPLATES:
+        if template in SIDEBAR_TEMPLATES and self.config.sidebar:
             context["sidebar_key"] = self.sidebar_key
 
         def make() -> bytes:
