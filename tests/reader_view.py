@@ -136,7 +136,7 @@ READ_PAGE = """() => {
   const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const el = node.parentElement;
-    if (el.closest('.arithmatex, mjx-container, .toc, script, style')) continue;
+    if (el.closest('.arithmatex, mjx-container, .toc, .copy-button, script, style')) continue;  // contents and buttons are not the text
     if (!el.checkVisibility()) continue;
     parts.push(node.data);
   }

@@ -3,8 +3,8 @@
 It skips an inline pattern only when the text lacks what the pattern's regex
 needs, so a body must render to the same bytes with and without it.  The
 same holds for the ``[TOC]`` marker search that looks only where the marker
-can be (``_MarkerTocTreeprocessor``): the plain renderer here uses the stock
-``toc`` extension.  Checked
+can be (``kxsj.render.toc``): the plain renderer here uses the stock
+``toc`` marker search.  Checked
 here on the real posts of the shared corpus, the repository's sample posts,
 hand-written inline Markdown meant to reach every pattern and the places
 where they interact, and seeded random mixes of Markdown punctuation.  The
@@ -24,7 +24,10 @@ import pytest
 from kxsj.load.markdown_posts import split_front_matter
 from kxsj.render import fast_inline
 from kxsj.render.fast_inline import FastInlineExtension, may_match, pattern_condition, required_text
-from kxsj.render.markdown import BodyRenderer, _extensions, _flatten_toc, _TocExtension
+from markdown.extensions.toc import TocTreeprocessor
+
+from kxsj.render.markdown import BodyRenderer, _extensions, _flatten_toc
+from kxsj.render.toc import ReaderTocExtension, ReaderTocTreeprocessor
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,12 +90,23 @@ def random_bodies(count: int, seed: int) -> list[str]:
     return ["".join(rng.choice(_TOKENS) for _ in range(rng.randint(1, 40))) for _ in range(count)]
 
 
+class _StockMarkerTreeprocessor(ReaderTocTreeprocessor):
+    """kxsj's headings and contents, with the stock search for the ``[TOC]`` marker."""
+
+    def replace_marker(self, root, elem) -> None:
+        TocTreeprocessor.replace_marker(self, root, elem)
+        self._placed = any(el is elem for el in root.iter())
+
+
+class _StockMarkerToc(ReaderTocExtension):
+    TreeProcessorClass = _StockMarkerTreeprocessor
+
+
 def _plain_markdown() -> markdown.Markdown:
     extensions, configs = _extensions()
     extensions = [e for e in extensions if not isinstance(e, FastInlineExtension)]
-    toc = next(e for e in extensions if isinstance(e, _TocExtension))
-    extensions[extensions.index(toc)] = "toc"  # the stock extension, with the same settings
-    configs["toc"] = toc.getConfigs()
+    toc = next(e for e in extensions if isinstance(e, ReaderTocExtension))
+    extensions[extensions.index(toc)] = _StockMarkerToc(**toc.getConfigs())  # the same settings
     return markdown.Markdown(extensions=extensions, extension_configs=configs, output_format="html")
 
 
@@ -109,7 +123,7 @@ def both():
     assert isinstance(fast._md.treeprocessors["inline"], fast_inline.FilteredInlineProcessor)
     plain = _plain_markdown()
     assert type(plain.treeprocessors["inline"]) is markdown.treeprocessors.InlineProcessor
-    assert type(plain.treeprocessors["toc"]) is markdown.extensions.toc.TocTreeprocessor
+    assert type(plain.treeprocessors["toc"]) is _StockMarkerTreeprocessor
     return fast, plain
 
 

@@ -105,7 +105,7 @@ def test_toc_has_unicode_ids_levels_and_titles(renderer):
     out = renderer.render("## 旋转位置\n\n正文\n\n### 二维 RoPE\n\n## 旋转位置")
     assert isinstance(out, RenderedBody)
     assert out.toc == [(2, "旋转位置", "旋转位置"), (3, "二维-rope", "二维 RoPE"), (2, "旋转位置_1", "旋转位置")]
-    assert '<h2 id="旋转位置">旋转位置</h2>' in out.html
+    assert '<h2 id="旋转位置">旋转位置<a aria-label="本节链接" class="headerlink" href="#旋转位置"></a></h2>' in out.html
 
 
 def test_renderer_is_reused_without_state_leaking(renderer):

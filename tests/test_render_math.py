@@ -183,7 +183,7 @@ def test_formula_lines_that_look_like_markdown_stay_tex(renderer, before):
 
 def test_heading_line_before_a_formula_is_still_a_heading(renderer):
     html = render(renderer, "## 推导\n$$x$$\n其中")
-    assert html.startswith('<h2 id="推导">推导</h2>')
+    assert html.startswith('<h2 id="推导">推导<a aria-label="本节链接" class="headerlink" href="#推导"></a></h2>')
     assert math_of(html) == [("div", "\\[x\\]")]
 
 

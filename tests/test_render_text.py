@@ -119,7 +119,7 @@ def test_phrasing_html_and_block_html_still_work(renderer):
 
 def test_attr_list_block_form_kept_inline_form_is_text(renderer):
     assert '<p class="note">注意</p>' in html_of(renderer, "注意\n{: .note}")
-    assert '<h2 id="own">标题</h2>' in html_of(renderer, "## 标题 {: #own}")
+    assert '<h2 id="own">标题<a aria-label="本节链接" class="headerlink" href="#own"></a></h2>' in html_of(renderer, "## 标题 {: #own}")
     html = html_of(renderer, "![图](/i.png){: width=\"50%\"}")
     assert "width" not in html.split(">")[1] and '{: width="50%"}' in visible(html)
     # Without the colon a last line of TeX braces is text, not attributes.
@@ -131,7 +131,7 @@ def test_attr_list_block_form_kept_inline_form_is_text(renderer):
 
 def test_hash_needs_a_space_to_open_a_heading(renderer):
     assert "<h1" not in html_of(renderer, "#训练数据")
-    assert '<h1 id="训练数据">训练数据</h1>' in html_of(renderer, "# 训练数据")
+    assert '<h1 id="训练数据">训练数据<a aria-label="本节链接" class="headerlink" href="#训练数据"></a></h1>' in html_of(renderer, "# 训练数据")
 
 
 def test_backslash_at_line_end_is_a_hard_break(renderer):

@@ -47,11 +47,16 @@ def parse_errors(body: str) -> list:
 
 
 def visible_text(body: str) -> str:
-    """The text a reader sees: text nodes, and the ``alt`` of images, in document order."""
+    """The text a reader sees: text nodes, and the ``alt`` of images, in document order.
+
+    A contents list (``class="toc"``) repeats the headings to navigate by; it is not the text.
+    """
     tree = html5lib.parse(_PREFIX + body + "</body></html>", namespaceHTMLElements=False)
     out: list[str] = []
 
     def walk(el) -> None:
+        if "toc" in (el.get("class") or "").split():
+            return
         if el.tag == "img":
             out.append(el.get("alt") or "")
         out.append(el.text or "")

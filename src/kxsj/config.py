@@ -63,6 +63,11 @@ class Config:
     ``waline`` or ``twikoo`` with that provider's settings (``kxsj.comments``,
     README "Comments").  Empty: no comments."""
 
+    # --- reader ---
+    sidebar: bool = True
+    """Show the sidebar (newest posts, categories, tag cloud, monthly archive) on post
+    and list pages; it adds about 15 kB to each of them (``kxsj.render.sidebar``)."""
+
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
 

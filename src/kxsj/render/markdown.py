@@ -20,8 +20,9 @@ Extensions, and why:
   headings need a space, TeX left outside formulas kept verbatim, no
   emphasis from ``_``/``*`` inside words or TeX, raw HTML only for phrasing
   tags, CommonMark's ``\\`` hard break;
-* ``toc`` with ``slugify_unicode``: Chinese headings get readable ids (and
-  ``[TOC]`` is looked for only where it can be, ``_MarkerTocTreeprocessor``);
+* ``toc`` through ``kxsj.render.toc``: Chinese headings get readable ids,
+  a visible anchor each, and a body with three headings or more a contents
+  list (``[TOC]`` still puts one where the author typed it);
 * ``kxsj.render.link_scan``: ``[text](href)`` found in linear time;
 * ``kxsj.render.cjk``: how a newline inside a paragraph is shown (the
   ``line_breaks`` setting: Chinese lines joined, kept, or ``<br>``);
@@ -37,7 +38,6 @@ import html
 from dataclasses import dataclass, field
 
 import markdown
-from markdown.extensions.toc import TocExtension, TocTreeprocessor, slugify_unicode
 from pygments.style import Style, StyleMeta
 
 from kxsj.render.budget import check_known, time_limit
@@ -48,6 +48,7 @@ from kxsj.render.math import MathExtension
 from kxsj.render.context import RenderContext
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
+from kxsj.render.toc import reader_toc
 from kxsj.render.prose_refs import ProseRefExtension
 
 
@@ -85,27 +86,6 @@ class ClassModeStyle(Style, metaclass=_NoTokenStyles):
     """
 
 
-class _MarkerTocTreeprocessor(TocTreeprocessor):
-    """``toc``'s tree processor, looking for the ``[TOC]`` marker only where it can be.
-
-    The stock ``replace_marker`` joins the text of every element's whole
-    subtree to test it against the marker, a share of every post's
-    rendering (``benchmarks/README.md``, "Measured costs") for a marker posts
-    hardly ever hold.  It only replaces an element whose
-    own text is the marker, so when no element's text contains it there is
-    nothing to replace, and one pass over the tree says so.
-    """
-
-    def replace_marker(self, root, elem) -> None:
-        marker = self.marker
-        if any(el.text and marker in el.text for el in root.iter()):
-            super().replace_marker(root, elem)
-
-
-class _TocExtension(TocExtension):
-    TreeProcessorClass = _MarkerTocTreeprocessor
-
-
 def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
     noclasses = False  # CSS classes; the colours are in static/css/pygments.css
     extensions = [
@@ -118,7 +98,7 @@ def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
         "footnotes",
         TextBlockExtension(),  # attr_list's block form (no "attr_list": its inline form eats text)
         TextInlineExtension(),  # after math: replaces ``escape`` and ``html``
-        _TocExtension(slugify=slugify_unicode, permalink=False),
+        reader_toc(),  # heading ids and anchors, [TOC], the automatic contents list
         CjkLineJoinExtension(line_breaks),
         LinearLinkExtension(),
         ProseRefExtension(),  # bare \eqref{…} in prose -> a linked reference

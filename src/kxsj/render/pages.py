@@ -21,6 +21,7 @@ from kxsj.model import Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import atom_date, atom_id, xml_safe
 from kxsj.render.plan import PageSpec, month_path, plan_site, year_path
+from kxsj.render.sidebar import SIDEBAR_TEMPLATES, render_sidebar
 from kxsj.render.rendered import (  # noqa: F401 - the page types, importable from here as before
     MarkdownToHtml, Page, PageMemo, RenderedPost, RenderPages, Reused, SiteRender, _check_urls, newest_first, render_posts,
 )
@@ -58,9 +59,12 @@ class _Site:
             post_card=lambda rp: env.kxsj_site.post_card(rp),
             atom_date=atom_date,
             atom_id=lambda path: atom_id(env.kxsj_site.config, path),
+            sidebar=lambda: env.kxsj_site.sidebar,
         )
         self.pages: list[Page] = []
         self._cards: dict[int, tuple[RenderedPost, Markup]] = {}
+        # Made once per build; pages showing it carry its digest in their context, so their keys cover it.
+        self.sidebar, self.sidebar_key = render_sidebar(env, [rp.post for rp in self.posts])
 
     def post_card(self, rp: RenderedPost) -> Markup:
         """``_macros.html``'s ``post_card(rp)``, made once per post.
@@ -78,15 +82,17 @@ class _Site:
 
     def make(self, spec: PageSpec) -> None:
         """The page of ``spec``: its template rendered with its context (through the memo, when there is one)."""
-        env = self.env
+        env, context = self.env, spec.context
+        if spec.template in SIDEBAR_TEMPLATES and self.config.sidebar:
+            context = {**context, "sidebar_key": self.sidebar_key}
 
         def make() -> bytes:
-            text = env.get_template(spec.template).render(page_path=spec.path, **spec.context)
+            text = env.get_template(spec.template).render(page_path=spec.path, **context)
             # XML 1.0 cannot hold some characters at all, even escaped: a feed or
             # sitemap with one would be unreadable to every reader.
             return (xml_safe(text) if spec.path.endswith(".xml") else text).encode("utf-8")
 
-        self.made(spec.path, spec.template, spec.context, make)
+        self.made(spec.path, spec.template, context, make)
 
     def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
         """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
