@@ -112,6 +112,7 @@ def load_site_posts(
     from kxsj.enrich import enrich
     from kxsj.lint import linted_late, lint_posts, parse_and_lint_post_file
     from kxsj.load import load_posts
+    from kxsj.load.assets import attach_all
 
     result = load_posts(options.posts_dir, config, parse=parse, parse_file=parse_and_lint_post_file if lint else None)
     diags = list(result.diagnostics)
@@ -121,6 +122,7 @@ def load_site_posts(
     posts = enrich(posts, config, diags, reading, related)
     if lint:  # Markdown posts were linted as they were parsed
         diags.extend(lint_posts(p for p in posts if linted_late(p)))
+    diags.extend(attach_all(posts, asset_dirs("static", options.root)))  # each post's own files, its local links checked
     return posts, diags
 
 
@@ -187,18 +189,19 @@ def _build(
     from kxsj.write.output import OutputError, check_out_dir, clean_stale, kept_files, page_spool, write_output
     from kxsj.render.site_loader import outside_templates
     from kxsj.write.static import static_files
+    from kxsj.write.post_assets import asset_pages
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
     config, diags = load_config(options.root)
     set_budget(config.render_timeout)  # before any worker is forked: they inherit it
-    use_config(config)  # before any renderer is made, here or in a worker
     if options.base_url is not None:
         try:
             config.base_url = normalise_base_url(options.base_url)
         except ValueError as exc:
             diags.append(Diagnostic("--base-url", 0, "error", f"--base-url {exc}"))
             return BuildReport(0, 0, time.monotonic() - start, diags, False, options.out_dir, False)
+    use_config(config)  # before any renderer is made, here or in a worker; after --base-url, which bodies' links use
 
     def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
         errors = any(d.level == "error" for d in diags)
@@ -328,6 +331,7 @@ def _build(
     finally:
         progress.finish()
     diags += site.diagnostics
+    site.pages.extend(asset_pages(posts, (p.path for p in site.pages), diags))  # each post's own files beside its page
 
     # Caches travel with the output: each is written into the new output folder.
     saves: list[Callable[[Path], None]] = []

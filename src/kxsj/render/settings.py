@@ -16,13 +16,14 @@ from __future__ import annotations
 LINE_BREAKS = ("joined", "space", "br")
 """The values of ``line_breaks``, the default first (``kxsj.render.cjk`` says what each does)."""
 
-_current = {"line_breaks": LINE_BREAKS[0]}
+_current = {"line_breaks": LINE_BREAKS[0], "base_path": ""}
 
 
 def use_config(config) -> None:
     """Render with ``config``'s settings (a ``kxsj.config.Config``) from now on, in this process."""
     line_breaks = getattr(config, "line_breaks", LINE_BREAKS[0])
     _current["line_breaks"] = line_breaks if line_breaks in LINE_BREAKS else LINE_BREAKS[0]
+    _current["base_path"] = getattr(config, "base_path", "")  # site paths in bodies (kxsj.render.page_links)
 
 
 def render_settings() -> dict[str, str]:

@@ -23,6 +23,8 @@ from typing import Iterable, Optional
 import jinja2
 
 from kxsj.assets import asset_dirs
+from kxsj.load.assets import attach_all
+from kxsj.write.post_assets import asset_pages
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.render.budget import set_budget
@@ -113,8 +115,8 @@ class PreviewSite:
         first = self.config is None
         if first or "config" in kinds:
             self.config, self._config_diags = load_config(self.root)
-            use_config(self.config)
             self.config.base_url = ""  # the preview links root-relative, whatever kxsj.yml says
+            use_config(self.config)
             set_budget(self.config.render_timeout)
             self._to_html = None
         if first or kinds & {"config", "templates"}:
@@ -131,7 +133,7 @@ class PreviewSite:
         quick = self.loaded.after_save(changed, self.files) if kinds == {"posts"} else None
         if quick is not None:  # only a Markdown post's text changed: every other post is last build's
             posts, load_diags = quick
-            diags += load_diags
+            diags += list(dict.fromkeys(load_diags + attach_all(posts, asset_dirs("static", self.root))))
         else:
             self.files.start()
             posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False)
@@ -161,6 +163,7 @@ class PreviewSite:
         changed_pages: list[str] = []
         if site is not None:
             diags += site.diagnostics
+            site.pages.extend(asset_pages(posts, (p.path for p in site.pages), diags))  # each post's own files
             new = {p.path: p.content for p in site.pages}
             old = self.pages
             changed_pages = sorted(

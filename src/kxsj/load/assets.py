@@ -1,0 +1,220 @@
+"""A post's own files (images, PDFs, data) and the local files its Markdown points to.
+
+A Markdown post may keep its files beside it in one of two ways::
+
+    posts/ddpm/index.md          posts/ddpm.md
+    posts/ddpm/fig.png           posts/ddpm/fig.png
+
+The folder's files (hidden ones and post files left out) are published next
+to the post's page (``public/<post url>/fig.png``), so ``![图](fig.png)``
+works on the page as it does in an editor's preview.  Every relative link
+and image, and every one to ``/static/…``, is checked here: a file that does
+not exist is a warning with ``path:line``.
+
+What the renderer needs to know about them travels in the text it renders:
+``page_context`` puts one HTML comment line (``CONTEXT_MARK`` and JSON) in
+front of the body and the excerpt, which ``kxsj.render.page_links`` reads and
+removes.  Every render cache and page key is made from the text alone, so a
+changed image size or page address gives a new text, and no stale HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from kxsj.imagesize import RASTER_SUFFIXES, image_size
+from kxsj.local_links import CONTEXT_MARK, local_target
+from kxsj.load.files import POST_SUFFIXES, display_path, inside, not_regular
+from kxsj.model import Diagnostic, Post
+
+BUNDLE_INDEX = ("index.md", "index.markdown")
+MAX_ASSET_BYTES = 50 * 1024 * 1024
+"""Largest file published beside a post (a larger one is reported and left out)."""
+
+_LINK = re.compile(r"(!?)\[(?:[^\]\n]|\\\])*\]\(\s*<?([^)\s>]+)")
+"""An inline link or image in Markdown source: ``[text](target`` / ``![alt](target``."""
+_REFDEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)[^\n]*?\1")
+
+
+def asset_folder(source: Path) -> Optional[Path]:
+    """The folder holding ``source``'s files: its own folder for ``index.md``, else a sibling of its name."""
+    if source.name.lower() in BUNDLE_INDEX:
+        return source.parent
+    sibling = source.with_suffix("")
+    return sibling if sibling.is_dir() else None
+
+
+def folder_files(folder: Path, diags: list[Diagnostic]) -> dict[str, Path]:
+    """``relative path -> file`` of what is published from a post's folder.
+
+    Left out: hidden names, post files (``.md``, ``.txt``), sub-folders that
+    are posts of their own (they hold an ``index.md``), symlinks leading out
+    of the folder and anything not a regular file (those with a warning).
+    """
+    found: dict[str, Path] = {}
+    for base, dirnames, filenames in os.walk(folder):
+        here = Path(base)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not any((here / d / n).is_file() for n in BUNDLE_INDEX))
+        for name in sorted(filenames):
+            path = here / name
+            if name.startswith(".") or path.suffix.lower() in POST_SUFFIXES:
+                continue
+            shown = display_path(path)
+            if os.path.islink(path) and not inside(path, folder):
+                diags.append(Diagnostic(shown, 0, "warning", "symlink leading out of the post's folder, not published; copy the file in instead"))
+                continue
+            problem = not_regular(path)
+            if problem is None and path.stat().st_size > MAX_ASSET_BYTES:
+                problem = f"over {MAX_ASSET_BYTES >> 20} MB"
+            if problem:
+                diags.append(Diagnostic(shown, 0, "warning", f"{problem}; not published"))
+                continue
+            found[path.relative_to(folder).as_posix()] = path
+    return found
+
+
+def normalise(target: str) -> Optional[str]:
+    """A relative target as a ``/``-joined path inside its folder; None when it climbs out (``../x``)."""
+    path = posixpath.normpath(target)
+    if path.startswith("../") or path in ("..", ".") or path.startswith("/"):
+        return None
+    return path
+
+
+def _masked(text: str) -> str:
+    """``text`` with fenced code and code spans blanked (line breaks kept): links there are code."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
+                fence = None
+            out.append("")
+        elif m:
+            fence = m.group(1)
+            out.append("")
+        else:
+            out.append(_CODE_SPAN.sub(lambda c: " " * len(c.group()), line))
+    return "\n".join(out)
+
+
+def references(text: str) -> Iterator[tuple[int, bool, str]]:
+    """``(line index, is image, address)`` of each inline link, image and reference definition."""
+    masked = _masked(text)
+    for m in _LINK.finditer(masked):
+        yield masked.count("\n", 0, m.start()), m.group(1) == "!", m.group(2)
+    for m in _REFDEF.finditer(masked):
+        yield masked.count("\n", 0, m.start()), False, m.group(1)
+
+
+def _size(path: Path) -> list[int]:
+    if path.suffix.lower() not in RASTER_SUFFIXES:
+        return []
+    size = image_size(path)
+    return list(size) if size else []
+
+
+class SiteFiles:
+    """The site's static files by site path (``/static/css/site.css`` -> file), found once per build."""
+
+    def __init__(self, static_dirs: Iterable[Path]):
+        self.dirs = list(static_dirs)
+
+    def find(self, site_path: str) -> Optional[Path]:
+        rel = normalise(site_path[len("/static/"):])
+        if rel is None:
+            return None
+        for folder in self.dirs:
+            path = folder / rel
+            if path.is_file() and inside(path, folder):
+                return path
+        return None
+
+
+def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic]) -> None:
+    """Find ``post``'s folder files, check its local links, and put the page context before its texts.
+
+    Safe to call again on the same post (``kxsj serve`` keeps posts between
+    builds): the context added last time is taken off first.
+    """
+    if post.page_context:
+        post.body = post.body[len(post.page_context):] if post.body.startswith(post.page_context) else post.body
+        post.excerpt = post.excerpt[len(post.page_context):] if post.excerpt.startswith(post.page_context) else post.excerpt
+        post.line_map = [(b - 1, p, l) for b, p, l in post.line_map]
+        post.page_context, post.assets = "", {}
+    if post.kind != "markdown" or not post.source:
+        return
+    source = Path(post.source[0].path)
+    folder = asset_folder(source)
+    files = folder_files(folder, diags) if folder is not None else {}
+    found: dict[str, list] = {}
+    static: dict[str, list[int]] = {}
+    for text in (post.body, post.excerpt if post.summary else ""):
+        for line, image, url in references(text):
+            target = local_target(url)
+            if target is None:
+                continue
+            what = "image" if image else "link"
+            where = post.source_of(line) if text is post.body else post.source[0]
+            if target.startswith("/"):
+                if target.startswith("/static/"):
+                    path = site.find(target)
+                    if path is None:
+                        diags.append(Diagnostic(where.path, where.line, "warning", f"{what} `{url}`: no file static/{target[8:]} in the site's static folder"))
+                    else:
+                        static[target] = _size(path)
+                continue
+            rel = _resolve(target, source, folder, files)
+            if rel is not None:
+                found[target] = [rel, *_size(files[rel])]
+                continue
+            diags.append(Diagnostic(where.path, where.line, "warning", _missing(what, url, target, source, folder)))
+    post.assets = {rel: str(path) for rel, path in files.items()}
+    if found or static:
+        context = json.dumps({"url": post.url, "files": found, "static": static}, ensure_ascii=False, sort_keys=True)
+        post.page_context = f"{CONTEXT_MARK}{context}-->\n"
+        post.body = post.page_context + post.body
+        if post.excerpt:
+            post.excerpt = post.page_context + post.excerpt
+        post.line_map = [(b + 1, p, l) for b, p, l in post.line_map]
+
+
+def _resolve(target: str, source: Path, folder: Optional[Path], files: dict[str, Path]) -> Optional[str]:
+    """The folder file a relative target names: as the page sees it, or as the editor does (``ddpm/fig.png`` from ``ddpm.md``)."""
+    if folder is None:
+        return None
+    rel = normalise(target)
+    if rel in files:
+        return rel
+    joined = posixpath.normpath(posixpath.join(source.parent.as_posix(), target))
+    base = folder.as_posix().rstrip("/") + "/"
+    if joined.startswith(base) and joined[len(base):] in files:
+        return joined[len(base):]
+    return None
+
+
+def _missing(what: str, url: str, target: str, source: Path, folder: Optional[Path]) -> str:
+    beside = source.parent / target
+    suggested = folder or source.with_suffix("")
+    if beside.is_file():
+        return (f"{what} `{url}`: {display_path(beside)} is not published; put it in the post's folder "
+                f"{display_path(suggested)}/ (or make the post a folder with index.md)")
+    if folder is None:
+        return f"{what} `{url}`: no such file; a post's files go in a folder named after it ({display_path(suggested)}/)"
+    return f"{what} `{url}`: no file {display_path(folder / target)}"
+
+
+def attach_all(posts: Iterable[Post], static_dirs: Iterable[Path]) -> list[Diagnostic]:
+    """``attach_assets`` for every post; the diagnostics found."""
+    diags: list[Diagnostic] = []
+    site = SiteFiles(static_dirs)
+    for post in posts:
+        attach_assets(post, site, diags)
+    return diags
