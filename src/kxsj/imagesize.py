@@ -33,7 +33,7 @@ def image_size(path: Path) -> Optional[tuple[int, int]]:
 def read_size(f: BinaryIO) -> Optional[tuple[int, int]]:
     """``(width, height)`` from an open binary file positioned at its start."""
     head = f.read(32)
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR" and len(head) >= 24:
         return struct.unpack(">II", head[16:24])
     if head[:6] in (b"GIF87a", b"GIF89a") and len(head) >= 10:
         return struct.unpack("<HH", head[6:10])
