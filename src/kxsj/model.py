@@ -112,8 +112,8 @@ class Post:
     title_guessed: bool = False
     readers: Optional[int] = None
     """How many readers the original site counted (a dump's 「N位读者」, or ``readers:``)."""
-    assets: dict[str, str] = field(default_factory=dict)
-    """The post's own files to publish beside its page: path under the page -> file (``kxsj.load.assets``)."""
+    assets: list[tuple[str, str]] = field(default_factory=list)
+    """The post's own files to publish beside its page: (path under the page, file) (``kxsj.load.assets``)."""
     page_context: str = ""
     """The context line put before ``body`` and ``excerpt`` for the renderer (``kxsj.load.assets``); "" when none."""
     line_map: list[tuple[int, str, int]] = field(default_factory=list)

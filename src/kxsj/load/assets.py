@@ -148,7 +148,7 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic]) -> None:
         post.body = post.body[len(post.page_context):] if post.body.startswith(post.page_context) else post.body
         post.excerpt = post.excerpt[len(post.page_context):] if post.excerpt.startswith(post.page_context) else post.excerpt
         post.line_map = [(b - 1, p, l) for b, p, l in post.line_map]
-        post.page_context, post.assets = "", {}
+        post.page_context, post.assets = "", []
     if post.kind != "markdown" or not post.source:
         return
     source = Path(post.source[0].path)
@@ -176,7 +176,7 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic]) -> None:
                 found[target] = [rel, *_size(files[rel])]
                 continue
             diags.append(Diagnostic(where.path, where.line, "warning", _missing(what, url, target, source, folder)))
-    post.assets = {rel: str(path) for rel, path in files.items()}
+    post.assets = [(rel, str(path)) for rel, path in files.items()]
     if found or static:
         context = json.dumps({"url": post.url, "files": found, "static": static}, ensure_ascii=False, sort_keys=True)
         post.page_context = f"{CONTEXT_MARK}{context}-->\n"

@@ -61,6 +61,7 @@ class DumpEntry:
     day: Optional[int] = None
     year: Optional[int] = None
     author: Optional[str] = None
+    readers: Optional[int] = None  # the byline's 「N位读者」
     title: Optional[Line] = None  # the title line, when the dump has one
     lines: list[Line] = field(default_factory=list)  # body lines (title excluded)
     has_more: bool = False
@@ -132,7 +133,8 @@ def parse_dump(text: str, path: str, diags: list[Diagnostic]) -> list[DumpEntry]
             continue
         if stripped and i + 1 < n and BYLINE.match(raw[i + 1]):
             by = BYLINE.match(raw[i + 1])
-            cur = DumpEntry(path, no, "search", title=Line(no, stripped), author=by.group("author").strip())
+            cur = DumpEntry(path, no, "search", title=Line(no, stripped), author=by.group("author").strip(),
+                            readers=int(by.group("readers").replace(",", "")))
             try:
                 y, mo, d = (int(x) for x in by.group("date").split("-"))
                 _dt.date(y, mo, d)

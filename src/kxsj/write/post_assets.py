@@ -29,7 +29,7 @@ def asset_pages(posts: Iterable[Post], taken: Iterable[str], diags: list[Diagnos
     pages: list[Page] = []
     for post in posts:
         base = unquote(post.url)
-        for rel, source in sorted(post.assets.items()):
+        for rel, source in sorted(post.assets):
             path = base + rel
             if path in taken or path + "/" in taken or (rel.endswith("index.html") and base + rel[: -len("index.html")] in taken):
                 diags.append(Diagnostic(display_path(Path(source)), 0, "warning", f"not published: the site has a page at {path}"))
