@@ -225,3 +225,27 @@ def test_header_reader_refuses_what_it_cannot_read(tmp_path):
         (tmp_path / name).write_bytes(data)
         assert image_size(tmp_path / name) is None, name
     assert image_size(tmp_path / "absent.png") is None
+
+
+def test_an_index_md_at_the_top_of_posts_is_not_a_bundle_of_them_all(tmp_path):
+    site = tmp_path / "site"
+    _post(site / "posts", "index.md", "首页一样的文章\n", "top")
+    (site / "posts" / "notes.pdf").write_bytes(b"%PDF-1.4 private")
+    report = _build(site, strict=True)
+    assert report.ok, [str(d) for d in report.diagnostics]
+    assert not list((site / "public").rglob("notes.pdf"))
+
+
+def test_link_check_never_hangs_on_hostile_lines():
+    """Brackets, backticks and half links by the hundred thousand: one pass each (a quadratic scan takes hours)."""
+    import time
+
+    from kxsj.load.assets import references
+
+    for text in ("[" * 400_000, "`" * 400_000, "` ``" * 100_000, "](" * 200_000, "![a](" * 80_000, "[\\]" * 130_000):
+        start = time.monotonic()
+        found = list(references(text))
+        assert time.monotonic() - start < 20, text[:10]
+        assert all(isinstance(url, str) for _, _, url in found)
+    assert [(line, image, url) for line, image, url in references("x\n![a](b.png) `[c](d.png)` [e](f.pdf)")] == [
+        (1, True, "b.png"), (1, False, "f.pdf")]

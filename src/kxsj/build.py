@@ -122,7 +122,7 @@ def load_site_posts(
     posts = enrich(posts, config, diags, reading, related)
     if lint:  # Markdown posts were linted as they were parsed
         diags.extend(lint_posts(p for p in posts if linted_late(p)))
-    diags.extend(attach_all(posts, asset_dirs("static", options.root)))  # each post's own files, its local links checked
+    diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))  # each post's own files, its local links checked
     return posts, diags
 
 

@@ -36,11 +36,13 @@ BUNDLE_INDEX = ("index.md", "index.markdown")
 MAX_ASSET_BYTES = 50 * 1024 * 1024
 """Largest file published beside a post (a larger one is reported and left out)."""
 
-_LINK = re.compile(r"(!?)\[(?:[^\]\n]|\\\])*\]\(\s*<?([^)\s>]+)")
-"""An inline link or image in Markdown source: ``[text](target`` / ``![alt](target``."""
+_TARGET = re.compile(r"\]\(\s*<?([^)\s>]+)")
+"""The address of an inline link or image in Markdown source: ``](target``; matches never overlap, so one pass is linear."""
 _REFDEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)[^\n]*?\1")
+_TICKS = re.compile(r"`+")
+LOOK_BACK = 1000
+"""How far before ``](`` the ``[`` of its text is looked for, to tell an image (``![``) from a link."""
 
 
 def asset_folder(source: Path) -> Optional[Path]:
@@ -88,6 +90,32 @@ def normalise(target: str) -> Optional[str]:
     return path
 
 
+def _code_spans(line: str) -> str:
+    """``line`` with its code spans blanked: a run of backticks up to the next run of the same length.
+
+    Each run's partner is found in one pass from the end, so a line of
+    thousands of backticks costs no more than its length.
+    """
+    runs = [(m.start(), m.end()) for m in _TICKS.finditer(line)]
+    if len(runs) < 2:
+        return line
+    partner: list[Optional[int]] = [None] * len(runs)
+    later: dict[int, int] = {}
+    for i in range(len(runs) - 1, -1, -1):
+        size = runs[i][1] - runs[i][0]
+        partner[i] = later.get(size)
+        later[size] = i
+    out, i, done = [], 0, 0
+    while i < len(runs):
+        j = partner[i]
+        if j is None:
+            i += 1
+            continue
+        out += [line[done:runs[i][0]], " " * (runs[j][1] - runs[i][0])]
+        done, i = runs[j][1], j + 1
+    return "".join(out) + line[done:]
+
+
 def _masked(text: str) -> str:
     """``text`` with fenced code and code spans blanked (line breaks kept): links there are code."""
     out, fence = [], None
@@ -101,15 +129,19 @@ def _masked(text: str) -> str:
             fence = m.group(1)
             out.append("")
         else:
-            out.append(_CODE_SPAN.sub(lambda c: " " * len(c.group()), line))
+            out.append(_code_spans(line) if "`" in line else line)
     return "\n".join(out)
 
 
 def references(text: str) -> Iterator[tuple[int, bool, str]]:
     """``(line index, is image, address)`` of each inline link, image and reference definition."""
     masked = _masked(text)
-    for m in _LINK.finditer(masked):
-        yield masked.count("\n", 0, m.start()), m.group(1) == "!", m.group(2)
+    line, counted = 0, 0
+    for m in _TARGET.finditer(masked):
+        line += masked.count("\n", counted, m.start())
+        counted = m.start()
+        opening = masked.rfind("[", max(0, m.start() - LOOK_BACK), m.start())
+        yield line, opening > 0 and masked[opening - 1] == "!", m.group(1)
     for m in _REFDEF.finditer(masked):
         yield masked.count("\n", 0, m.start()), False, m.group(1)
 
@@ -138,7 +170,7 @@ class SiteFiles:
         return None
 
 
-def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic]) -> None:
+def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_dir: Optional[Path] = None) -> None:
     """Find ``post``'s folder files, check its local links, and put the page context before its texts.
 
     Safe to call again on the same post (``kxsj serve`` keeps posts between
@@ -153,6 +185,8 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic]) -> None:
         return
     source = Path(post.source[0].path)
     folder = asset_folder(source)
+    if folder is not None and posts_dir is not None and os.path.abspath(folder) == os.path.abspath(posts_dir):
+        folder = None  # posts/index.md is a post, not a bundle of the whole posts folder
     files = folder_files(folder, diags) if folder is not None else {}
     found: dict[str, list] = {}
     static: dict[str, list[int]] = {}
@@ -211,10 +245,10 @@ def _missing(what: str, url: str, target: str, source: Path, folder: Optional[Pa
     return f"{what} `{url}`: no file {display_path(folder / target)}"
 
 
-def attach_all(posts: Iterable[Post], static_dirs: Iterable[Path]) -> list[Diagnostic]:
+def attach_all(posts: Iterable[Post], static_dirs: Iterable[Path], posts_dir: Optional[Path] = None) -> list[Diagnostic]:
     """``attach_assets`` for every post; the diagnostics found."""
     diags: list[Diagnostic] = []
     site = SiteFiles(static_dirs)
     for post in posts:
-        attach_assets(post, site, diags)
+        attach_assets(post, site, diags, posts_dir)
     return diags

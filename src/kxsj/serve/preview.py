@@ -133,7 +133,7 @@ class PreviewSite:
         quick = self.loaded.after_save(changed, self.files) if kinds == {"posts"} else None
         if quick is not None:  # only a Markdown post's text changed: every other post is last build's
             posts, load_diags = quick
-            diags += list(dict.fromkeys(load_diags + attach_all(posts, asset_dirs("static", self.root))))
+            diags += list(dict.fromkeys(load_diags + attach_all(posts, asset_dirs("static", self.root), self.posts_dir)))
         else:
             self.files.start()
             posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False)
