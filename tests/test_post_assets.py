@@ -249,3 +249,28 @@ def test_link_check_never_hangs_on_hostile_lines():
         assert all(isinstance(url, str) for _, _, url in found)
     assert [(line, image, url) for line, image, url in references("x\n![a](b.png) `[c](d.png)` [e](f.pdf)")] == [
         (1, True, "b.png"), (1, False, "f.pdf")]
+
+
+def test_preview_serves_a_posts_files_and_follows_their_changes(tmp_path):
+    from kxsj.serve.preview import PreviewSite
+
+    site = _site(tmp_path)
+    preview = PreviewSite(site, site / "posts")
+    preview.build()
+
+    def fig():
+        return [i for i in _images(preview.pages["/posts/bundle/"].decode("utf-8")) if i.get("alt") == "示意图"][0]
+
+    assert preview.pages["/posts/bundle/fig.png"] == png(30, 20)
+    assert (fig()["src"], fig()["width"]) == ("/posts/bundle/fig.png", "30")
+    (site / "posts/bundle/fig.png").write_bytes(png(50, 20))
+    preview.build([site / "posts/bundle/fig.png"])
+    assert preview.pages["/posts/bundle/fig.png"] == png(50, 20) and fig()["width"] == "50"
+    md = site / "posts/bundle/index.md"
+    md.write_text(md.read_text(encoding="utf-8").replace("正文。", "正文。![缺](gone.png)"), encoding="utf-8")
+    result = preview.build([md])  # only the text changed: the quick path
+    assert fig()["width"] == "50" and "/posts/bundle/fig.png" in preview.pages
+    assert any("gone.png" in d.message for d in result.diagnostics)
+    md.write_text(md.read_text(encoding="utf-8").replace("![缺](gone.png)", ""), encoding="utf-8")
+    result = preview.build([md])
+    assert not any("gone.png" in d.message for d in result.diagnostics)

@@ -97,7 +97,7 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
 
 def load_site_posts(
     options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
-    related=None, lint: bool = True,
+    related=None, lint: bool = True, assets: bool = True,
 ) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich -> math lint: the posts a build renders.
 
@@ -122,7 +122,8 @@ def load_site_posts(
     posts = enrich(posts, config, diags, reading, related)
     if lint:  # Markdown posts were linted as they were parsed
         diags.extend(lint_posts(p for p in posts if linted_late(p)))
-    diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))  # each post's own files, its local links checked
+    if assets:  # each post's own files, its local links checked (kxsj serve does it after each load itself)
+        diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))
     return posts, diags
 
 

@@ -20,6 +20,7 @@ changed image size or page address gives a new text, and no stale HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -170,19 +171,31 @@ class SiteFiles:
         return None
 
 
-def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_dir: Optional[Path] = None) -> None:
-    """Find ``post``'s folder files, check its local links, and put the page context before its texts.
+def _without_context(post: Post) -> Post:
+    """``post`` as it was parsed, before ``attach_assets`` put its context in (a copy when it had one)."""
+    if not post.page_context:
+        return post
+    context, cut = post.page_context, len(post.page_context)
+    had = post.body.startswith(context)  # a body put in since (kxsj serve's quick edit) has none
+    return dataclasses.replace(
+        post,
+        body=post.body[cut:] if had else post.body,
+        excerpt=post.excerpt[cut:] if post.excerpt.startswith(context) else post.excerpt,
+        line_map=[(b - 1, p, l) for b, p, l in post.line_map] if had else post.line_map,
+        page_context="", assets=[],
+    )
 
-    Safe to call again on the same post (``kxsj serve`` keeps posts between
-    builds): the context added last time is taken off first.
+
+def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_dir: Optional[Path] = None) -> Post:
+    """``post`` with its folder's files found, its local links checked and the page context before its texts.
+
+    A post that needs any of it comes back as a copy: the parsed post, which
+    ``kxsj serve`` keeps between builds, is never changed.  A post that had
+    it already (from a previous build) gets it again from scratch.
     """
-    if post.page_context:
-        post.body = post.body[len(post.page_context):] if post.body.startswith(post.page_context) else post.body
-        post.excerpt = post.excerpt[len(post.page_context):] if post.excerpt.startswith(post.page_context) else post.excerpt
-        post.line_map = [(b - 1, p, l) for b, p, l in post.line_map]
-        post.page_context, post.assets = "", []
+    post = _without_context(post)
     if post.kind != "markdown" or not post.source:
-        return
+        return post
     source = Path(post.source[0].path)
     folder = asset_folder(source)
     if folder is not None and posts_dir is not None and os.path.abspath(folder) == os.path.abspath(posts_dir):
@@ -210,14 +223,17 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
                 found[target] = [rel, *_size(files[rel])]
                 continue
             diags.append(Diagnostic(where.path, where.line, "warning", _missing(what, url, target, source, folder)))
-    post.assets = [(rel, str(path)) for rel, path in files.items()]
+    if not (files or found or static):
+        return post
+    post = dataclasses.replace(post, assets=[(rel, str(path)) for rel, path in files.items()])
     if found or static:
-        context = json.dumps({"url": post.url, "files": found, "static": static}, ensure_ascii=False, sort_keys=True)
-        post.page_context = f"{CONTEXT_MARK}{context}-->\n"
-        post.body = post.page_context + post.body
-        if post.excerpt:
-            post.excerpt = post.page_context + post.excerpt
+        # ASCII only: nothing in the line can be changed by the renderer's own preprocessors.
+        context = f"{CONTEXT_MARK}{json.dumps({'url': post.url, 'files': found, 'static': static}, sort_keys=True)}-->\n"
+        post.page_context = context
+        post.body = context + post.body
+        post.excerpt = context + post.excerpt if post.excerpt else post.excerpt
         post.line_map = [(b + 1, p, l) for b, p, l in post.line_map]
+    return post
 
 
 def _resolve(target: str, source: Path, folder: Optional[Path], files: dict[str, Path]) -> Optional[str]:
@@ -245,10 +261,10 @@ def _missing(what: str, url: str, target: str, source: Path, folder: Optional[Pa
     return f"{what} `{url}`: no file {display_path(folder / target)}"
 
 
-def attach_all(posts: Iterable[Post], static_dirs: Iterable[Path], posts_dir: Optional[Path] = None) -> list[Diagnostic]:
-    """``attach_assets`` for every post; the diagnostics found."""
+def attach_all(posts: list[Post], static_dirs: Iterable[Path], posts_dir: Optional[Path] = None) -> list[Diagnostic]:
+    """``attach_assets`` for every post of the list, in place; the diagnostics found."""
     diags: list[Diagnostic] = []
     site = SiteFiles(static_dirs)
-    for post in posts:
-        attach_assets(post, site, diags, posts_dir)
+    for i, post in enumerate(posts):
+        posts[i] = attach_assets(post, site, diags, posts_dir)
     return diags

@@ -133,10 +133,10 @@ class PreviewSite:
         quick = self.loaded.after_save(changed, self.files) if kinds == {"posts"} else None
         if quick is not None:  # only a Markdown post's text changed: every other post is last build's
             posts, load_diags = quick
-            diags += list(dict.fromkeys(load_diags + attach_all(posts, asset_dirs("static", self.root), self.posts_dir)))
+            diags += load_diags
         else:
             self.files.start()
-            posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False)
+            posts, load_diags = load_site_posts(self.options, config, parse=self.files, lint=False, assets=False)
             self.files.finish()
             diags += load_diags
             if changed:  # dumps are linted once merged; Markdown posts by the file memo
@@ -145,6 +145,8 @@ class PreviewSite:
             posts = self._same_objects(posts)
             self.loaded.remember(posts, load_diags)
             self._reset_memos_for(posts)
+        posts = list(posts)  # the posts as loaded are kept for the next save; these get their files
+        diags += attach_all(posts, asset_dirs("static", self.root), self.posts_dir)
 
         to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
