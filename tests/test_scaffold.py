@@ -154,3 +154,37 @@ def test_the_pages_workflow_of_an_initd_site_publishes_it(tmp_path):
     assert_searchable_site(uploaded)
     assert (uploaded / "posts" / "hello-kxsj" / "index.html").is_file()
     assert not (uploaded / ".kxsj-cache").exists()
+
+
+@pytest.mark.slow
+def test_init_works_from_the_wheel(tmp_path):
+    """The wheel carries what init writes (example post, .gitignore, the workflow) and the templates it builds with."""
+    import os
+    import subprocess
+    import sys
+    import zipfile
+
+    from tests.test_first_run import REPO, clean_env
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(REPO), "-w", str(tmp_path / "dist")],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("kxsj-*.whl")
+    zipfile.ZipFile(wheel).extractall(tmp_path / "pkg")
+    env = clean_env([str(os.path.dirname(sys.executable))])
+    env["PYTHONPATH"] = str(tmp_path / "pkg")  # this wheel's kxsj, this environment's libraries
+
+    def kxsj(*args, cwd):
+        return subprocess.run([sys.executable, "-m", "kxsj", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, timeout=300)
+
+    where = kxsj("--version", cwd=tmp_path)
+    assert where.returncode == 0
+    done = kxsj("init", "site", "--install", SPEC, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "pip install 'kxsj @ git+https://github.com/example/kxsj'" in (tmp_path / "site/.github/workflows/pages.yml").read_text(encoding="utf-8")
+    done = kxsj("build", "--strict", cwd=tmp_path / "site")
+    assert done.returncode == 0, done.stdout + done.stderr
+    probe = subprocess.run([sys.executable, "-c", "import kxsj.scaffold as s; print(s.__file__)"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert probe.stdout.strip().startswith(str(tmp_path / "pkg")), probe.stdout
