@@ -274,3 +274,12 @@ def test_preview_serves_a_posts_files_and_follows_their_changes(tmp_path):
     md.write_text(md.read_text(encoding="utf-8").replace("![缺](gone.png)", ""), encoding="utf-8")
     result = preview.build([md])
     assert not any("gone.png" in d.message for d in result.diagnostics)
+
+
+def test_links_to_pages_and_to_post_files(tmp_path):
+    site = tmp_path / "site"
+    _post(site / "posts", "p.md", "[上一篇](../q/) 与 [源文件](q.md)\n", "p")
+    _post(site / "posts", "q.md", "正文\n", "q")
+    report = _build(site)
+    warnings = [str(d) for d in report.diagnostics if d.level == "warning"]
+    assert len(warnings) == 1 and "posts/p.md:6: warning: link `q.md` names a post's file" in warnings[0], warnings

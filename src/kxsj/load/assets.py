@@ -218,6 +218,11 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
                     else:
                         static[target] = _size(path)
                 continue
+            if target.endswith("/"):  # a page's address, not a file
+                continue
+            if target.lower().endswith(POST_SUFFIXES):
+                diags.append(Diagnostic(where.path, where.line, "warning", f"{what} `{url}` names a post's file, which is not published; link the post's address instead (`/posts/<slug>/` or `/archives/<id>/`)"))
+                continue
             rel = _resolve(target, source, folder, files)
             if rel is not None:
                 found[target] = [rel, *_size(files[rel])]
