@@ -31,7 +31,7 @@ from typing import Iterable, Iterator, Optional
 from kxsj.imagesize import RASTER_SUFFIXES, image_size
 from kxsj.local_links import CONTEXT_MARK, local_target
 from kxsj.load.files import POST_SUFFIXES, display_path, inside, not_regular
-from kxsj.model import Diagnostic, Post
+from kxsj.model import Diagnostic, Post, SourceRef
 
 BUNDLE_INDEX = ("index.md", "index.markdown")
 MAX_ASSET_BYTES = 50 * 1024 * 1024
@@ -42,6 +42,8 @@ _TARGET = re.compile(r"\]\(\s*<?([^)\s>]+)")
 _REFDEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _TICKS = re.compile(r"`+")
+MAX_WARNINGS = 20
+"""Local links of one post reported one by one; the rest are counted in one more warning."""
 LOOK_BACK = 1000
 """How far before ``](`` the ``[`` of its text is looked for, to tell an image (``![``) from a link."""
 
@@ -201,33 +203,12 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
     if folder is not None and posts_dir is not None and os.path.abspath(folder) == os.path.abspath(posts_dir):
         folder = None  # posts/index.md is a post, not a bundle of the whole posts folder
     files = folder_files(folder, diags) if folder is not None else {}
-    found: dict[str, list] = {}
-    static: dict[str, list[int]] = {}
-    for text in (post.body, post.excerpt if post.summary else ""):
-        for line, image, url in references(text):
-            target = local_target(url)
-            if target is None:
-                continue
-            what = "image" if image else "link"
-            where = post.source_of(line) if text is post.body else post.source[0]
-            if target.startswith("/"):
-                if target.startswith("/static/"):
-                    path = site.find(target)
-                    if path is None:
-                        diags.append(Diagnostic(where.path, where.line, "warning", f"{what} `{url}`: no file static/{target[8:]} in the site's static folder"))
-                    else:
-                        static[target] = _size(path)
-                continue
-            if target.endswith("/"):  # a page's address, not a file
-                continue
-            if target.lower().endswith(POST_SUFFIXES):
-                diags.append(Diagnostic(where.path, where.line, "warning", f"{what} `{url}` names a post's file, which is not published; link the post's address instead (`/posts/<slug>/` or `/archives/<id>/`)"))
-                continue
-            rel = _resolve(target, source, folder, files)
-            if rel is not None:
-                found[target] = [rel, *_size(files[rel])]
-                continue
-            diags.append(Diagnostic(where.path, where.line, "warning", _missing(what, url, target, source, folder)))
+    found, static, problems = _check_links(post, source, folder, files, site)
+    for where, message in problems[:MAX_WARNINGS]:
+        diags.append(Diagnostic(where.path, where.line, "warning", message if isinstance(message, str) else message()))
+    if len(problems) > MAX_WARNINGS:
+        first = problems[0][0]
+        diags.append(Diagnostic(first.path, first.line, "warning", f"… and {len(problems) - MAX_WARNINGS:,} more local links or images of this post like those above"))
     if not (files or found or static):
         return post
     post = dataclasses.replace(post, assets=[(rel, str(path)) for rel, path in files.items()])
@@ -239,6 +220,39 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
         post.excerpt = context + post.excerpt if post.excerpt else post.excerpt
         post.line_map = [(b + 1, p, l) for b, p, l in post.line_map]
     return post
+
+
+def _check_links(post: Post, source: Path, folder: Optional[Path], files: dict[str, Path], site: SiteFiles):
+    """``(found, static, problems)``: the folder files and static files the post's local links name
+    (``target -> [path in folder, width, height]``, ``site path -> [width, height]``), and
+    ``(where, message)`` for each link that names nothing published (a message that looks at
+    the disk comes as a function: only the first few are shown)."""
+    found: dict[str, list] = {}
+    static: dict[str, list[int]] = {}
+    problems: list[tuple[SourceRef, str]] = []
+    for text in (post.body, post.excerpt if post.summary else ""):
+        for line, image, url in references(text):
+            target = local_target(url)
+            if target is None or target in found or target in static or target.endswith("/"):  # remote, done, or a page
+                continue
+            what = "image" if image else "link"
+            where = post.source_of(line) if text is post.body else post.source[0]
+            if target.startswith("/"):
+                path = site.find(target) if target.startswith("/static/") else None
+                if path is not None:
+                    static[target] = _size(path)
+                elif target.startswith("/static/"):
+                    problems.append((where, f"{what} `{url}`: no file static/{target[8:]} in the site's static folder"))
+                continue
+            if target.lower().endswith(POST_SUFFIXES):
+                problems.append((where, f"{what} `{url}` names a post's file, which is not published; link the post's address instead (`/posts/<slug>/` or `/archives/<id>/`)"))
+                continue
+            rel = _resolve(target, source, folder, files)
+            if rel is not None:
+                found[target] = [rel, *_size(files[rel])]
+            else:
+                problems.append((where, lambda what=what, url=url, target=target: _missing(what, url, target, source, folder)))
+    return found, static, problems
 
 
 def _resolve(target: str, source: Path, folder: Optional[Path], files: dict[str, Path]) -> Optional[str]:
