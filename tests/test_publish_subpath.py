@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,21 @@ from tests.test_site_pages import Links
 
 BASE = "https://example.github.io/kxsj/"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def add_image_post(site: Path) -> None:
+    """A post folder with an image, and an image in the site's static/, both shown from the post's excerpt."""
+    from tests.test_post_assets import png
+
+    (site / "posts" / "subpath-images").mkdir(parents=True)
+    (site / "posts" / "subpath-images" / "fig.png").write_bytes(png(30, 20))
+    (site / "static" / "img").mkdir(parents=True)
+    (site / "static" / "img" / "subpath-logo.png").write_bytes(png(12, 8))
+    (site / "posts" / "subpath-images" / "index.md").write_text(
+        "---\ntitle: 图片在子路径下\ndate: 2030-01-01\nslug: subpath-images\n---\n"
+        "![示意图](fig.png) ![标志](/static/img/subpath-logo.png)\n\n<!--more-->\n\n正文。\n",
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +49,7 @@ def subpath_site(tmp_path_factory):
     site.mkdir()
     shutil.copytree(REPO / "posts", site / "posts")
     shutil.copy2(REPO / "kxsj.yml", site / "kxsj.yml")
+    add_image_post(site)
     proc = subprocess.run(
         [sys.executable, "-m", "kxsj", "build", "--strict", "--base-url", BASE, "--root", str(site)],
         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
@@ -49,52 +66,87 @@ def _get(url: str) -> tuple[int, bytes, str]:
         return exc.code, b"", ""
 
 
-def test_every_internal_link_and_asset_answers_under_the_subpath(subpath_site, serve_dir):
-    local = serve_dir(subpath_site, "/kxsj/")
-    assert local.endswith("/kxsj/")
+class ImageSources(Links):
+    """Every ``src`` of an ``<img>``, besides every href/src (``Links``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
+        if tag == "img":
+            self.images += [value for name, value in attrs if name == "src" and value]
+
+
+@dataclass
+class Crawl:
+    seen: set[str] = field(default_factory=set)
+    broken: list[str] = field(default_factory=list)
+    pages: int = 0
+    images: dict[str, list[str]] = field(default_factory=dict)
+    """Each page's images, as local URLs the crawl fetched."""
+
+
+def crawl(local: str, base: str) -> Crawl:
+    """Follow every internal href/src from ``local`` (the site served at its sub-path), once each."""
 
     def to_local(url: str) -> str | None:
-        """Map a site URL (absolute under BASE, or served-relative) to the test server."""
-        if url.startswith(BASE):
-            return local + url[len(BASE):]
+        """Map a site URL (absolute under ``base``, or served-relative) to the test server."""
+        if url.startswith(base):
+            return local + url[len(base):]
         if url.startswith(local):
             return url
         return None
 
-    seen: set[str] = set()
+    done = Crawl()
     queue = [local]
-    broken = []
-    pages = 0
     while queue:
         url = queue.pop()
-        if url in seen:
+        if url in done.seen:
             continue
-        seen.add(url)
+        done.seen.add(url)
         status, body, ctype = _get(url)
         if status != 200:
-            broken.append(url)
+            done.broken.append(url)
             continue
         if "html" not in ctype:
             continue
-        pages += 1
-        parser = Links()  # every href/src of the page
+        done.pages += 1
+        parser = ImageSources()  # every href/src of the page
         parser.feed(body.decode("utf-8"))
+        targets = {}
         for ref in parser.links:
             if ref.startswith(("mailto:", "javascript:", "data:")):
                 continue
             absolute = urllib.parse.urljoin(url, ref)
             absolute = absolute.split("#", 1)[0]
             target = to_local(absolute)
+            targets[ref] = target
             if target is None:
                 host = urllib.parse.urlsplit(absolute).netloc
                 assert host != "127.0.0.1" and not host.startswith("localhost"), f"{url} links outside the sub-path: {ref}"
                 continue
-            if target not in seen:
+            if target not in done.seen:
                 queue.append(target)
-    assert not broken, f"broken internal links: {broken[:10]}"
+        done.images[url] = [targets.get(src) or src for src in parser.images]
+    return done
+
+
+def test_every_internal_link_and_asset_answers_under_the_subpath(subpath_site, serve_dir):
+    local = serve_dir(subpath_site, "/kxsj/")
+    assert local.endswith("/kxsj/")
+    done = crawl(local, BASE)
+    assert not done.broken, f"broken internal links: {done.broken[:10]}"
     html_files = [p for p in subpath_site.rglob("*.html") if p.name != "404.html"]
-    assert pages >= len(html_files) * 0.9, f"crawl reached {pages} of {len(html_files)} pages"
-    assert pages > 100
+    assert done.pages >= len(html_files) * 0.9, f"crawl reached {done.pages} of {len(html_files)} pages"
+    assert done.pages > 100
+    # Images in bodies, the post's own and the site's static ones, on the post page and in its excerpt
+    post = local + "posts/subpath-images/"
+    images = {local + "posts/subpath-images/fig.png", local + "static/img/subpath-logo.png"}
+    assert images <= set(done.images[post]), done.images[post]
+    assert images <= set(done.images[local]), done.images[local]
+    assert images <= done.seen and not images & set(done.broken)
 
 
 def test_feed_and_sitemap_hold_absolute_urls_under_the_base(subpath_site):

@@ -47,7 +47,7 @@ def test_every_kxsj_command_in_the_readme_runs(run_kxsj, tmp_site):
 
 def test_commands_and_options_in_the_table_exist(run_kxsj, tmp_site):
     rows = re.findall(r"^\| `kxsj (\w+)([^`]*)` \|", README, re.M)
-    assert {r[0] for r in rows} == {"build", "serve", "list", "check"}
+    assert {r[0] for r in rows} == {"build", "serve", "list", "check", "init", "new"}
     for command, options in rows:
         helptext = run_kxsj(command, "--help", cwd=tmp_site).stdout
         for option in re.findall(r"--[a-z-]+", options):
@@ -57,5 +57,6 @@ def test_commands_and_options_in_the_table_exist(run_kxsj, tmp_site):
 def test_config_keys_in_the_readme_are_the_real_ones():
     from kxsj.config import KEYS
 
-    documented = set(re.findall(r"^\| `(\w+)` \| ", README, re.M))
+    section = README.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(\w+)` \| ", section, re.M))
     assert documented == set(KEYS)

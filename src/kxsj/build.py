@@ -28,7 +28,7 @@ __all__ = ["BuildOptions", "BuildReport", "build_site", "load_site_posts", "mark
 
 def load_site_posts(
     options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
-    related=None, lint: bool = True,
+    related=None, lint: bool = True, assets: bool = True,
 ) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich -> math lint: the posts a build renders.
 
@@ -40,7 +40,9 @@ def load_site_posts(
     """
     from kxsj.enrich import enrich
     from kxsj.lint import linted_late, lint_posts, parse_and_lint_post_file
+    from kxsj.assets import asset_dirs
     from kxsj.load import load_posts
+    from kxsj.load.assets import attach_all
 
     result = load_posts(options.posts_dir, config, parse=parse, parse_file=parse_and_lint_post_file if lint else None)
     diags = list(result.diagnostics)
@@ -50,6 +52,8 @@ def load_site_posts(
     posts = enrich(posts, config, diags, reading, related)
     if lint:  # Markdown posts were linted as they were parsed
         diags.extend(lint_posts(p for p in posts if linted_late(p)))
+    if assets:  # each post's own files, its local links checked (kxsj serve does it after each load itself)
+        diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))
     return posts, diags
 
 
@@ -77,6 +81,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     from kxsj.render.budget import set_budget
     from kxsj.render.stage import render_stage
     from kxsj.write.search import search_indexer
+    from kxsj.write.post_assets import asset_pages
     from kxsj.write.site import claim_output, write_site
 
     start = time.monotonic()
@@ -129,6 +134,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     )
     if site is None:
         return report(len(posts), 0, written=False)
+    site.pages.extend(asset_pages(posts, (p.path for p in site.pages), diags))  # each post's own files beside its page
     # write: the caches travel with the output, saved into it before it is committed
     speed.leave_out_drafts(posts)
     steps = [speed.close_spool, speed.save_into] + ([lambda folder: diags.extend(indexer(folder))] if indexer else [])

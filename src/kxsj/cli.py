@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", dest="cache", action="store_false",
                    help="neither read nor write the output's .kxsj-cache: make everything again (same output)")
 
+    p = sub.add_parser("new", parents=[common], help="write a new post with its front matter into the posts folder")
+    p.add_argument("title", help="the post's title")
+    p.add_argument("--slug", default=None, help="file name and address (/posts/SLUG/); default: the title's ASCII words, else YYYY-MM-DD-N")
+    p.add_argument("--tags", default="", help="comma-separated tags, e.g. 概率,生成模型")
+    p.add_argument("--categories", default="", help="comma-separated categories")
+
+    p = sub.add_parser("init", help="make a new site in DIR that builds at once")
+    p.add_argument("dir", type=Path, help="folder for the new site (new or empty)")
+    p.add_argument("--title", default=None, help="site title (default: the folder's name)")
+    p.add_argument("--install", default=None, help="what the Pages workflow installs, e.g. 'kxsj @ git+https://github.com/you/kxsj' (default: where this kxsj came from)")
+
     p = sub.add_parser("serve", parents=[common], help="build, serve and rebuild on every save")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default: 8000; the next free one is used if taken)")
@@ -185,7 +196,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(root=root, posts_dir=posts_dir, host=args.host, port=args.port, drafts=args.drafts, out_dir=args.out)
 
 
-COMMANDS = {"list": cmd_list, "check": cmd_check, "build": cmd_build, "serve": cmd_serve}
+def _split(text: str) -> list[str]:
+    return [t.strip() for t in text.replace("，", ",").split(",") if t.strip()]
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from kxsj.scaffold import ScaffoldError, new_post
+
+    _root, posts_dir = _paths(args)
+    try:
+        path = new_post(posts_dir, args.title, args.slug, _split(args.tags), _split(args.categories))
+    except ScaffoldError as exc:
+        print(f"kxsj: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(path)
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from kxsj.scaffold import ScaffoldError, init_site, install_spec
+
+    spec = args.install or install_spec()
+    try:
+        written = init_site(args.dir, args.title, spec)
+    except ScaffoldError as exc:
+        print(f"kxsj: error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    for path in written:
+        print(path)
+    print(f"The Pages workflow installs {spec!r} (--install to change it). Next: cd {args.dir} && kxsj serve", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"list": cmd_list, "check": cmd_check, "build": cmd_build, "serve": cmd_serve, "new": cmd_new, "init": cmd_init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ class Config:
     """Absolute address the site is served from (``https://user.github.io/repo/``).
     Empty: links are root-relative, as ``kxsj serve`` wants."""
     language: str = "zh-CN"
+    """The pages' ``lang`` attribute."""
     page_size: int = 10
     """Posts per page on the home page and other paginated lists."""
     mathjax: str = "local"

@@ -117,6 +117,12 @@ class Post:
     draft: bool = False
     summary: Optional[str] = None
     title_guessed: bool = False
+    readers: Optional[int] = None
+    """How many readers the original site counted (a dump's 「N位读者」, or ``readers:``)."""
+    assets: list[tuple[str, str]] = field(default_factory=list)
+    """The post's own files to publish beside its page: (path under the page, file) (``kxsj.load.assets``)."""
+    page_context: str = ""
+    """The context line put before ``body`` and ``excerpt`` for the renderer (``kxsj.load.assets``); "" when none."""
     line_map: list[tuple[int, str, int]] = field(default_factory=list)
     """Where the body's lines were read: ``(body line, path, source line)``
     anchors, body lines 0-based and ascending; a body line belongs to the last

@@ -61,6 +61,7 @@ class DumpEntry:
     day: Optional[int] = None
     year: Optional[int] = None
     author: Optional[str] = None
+    readers: Optional[int] = None  # the byline's 「N位读者」
     title: Optional[Line] = None  # the title line, when the dump has one
     lines: list[Line] = field(default_factory=list)  # body lines (title excluded)
     has_more: bool = False
@@ -168,7 +169,8 @@ def _listing_entry(raw: list[str], i: int, path: str, m: re.Match) -> tuple[Dump
 def _search_entry(raw: list[str], i: int, path: str, by: re.Match) -> DumpEntry:
     """The entry a title at ``raw[i]`` followed by a ``By … | YYYY-MM-DD`` line starts."""
     no = i + 1
-    entry = DumpEntry(path, no, "search", title=Line(no, raw[i].strip()), author=by.group("author").strip())
+    entry = DumpEntry(path, no, "search", title=Line(no, raw[i].strip()), author=by.group("author").strip(),
+                      readers=int(by.group("readers").replace(",", "")))
     try:
         y, mo, d = (int(x) for x in by.group("date").split("-"))
         _dt.date(y, mo, d)

@@ -12,6 +12,10 @@
     url: https://kexue.fm/archives/9119
     draft: false
     summary: "…"                # optional: the excerpt on list pages
+    author: 苏剑林               # optional: the site's `author` otherwise
+    readers: 141741             # optional: readers the original site counted
+    series: 生成扩散模型漫谈      # optional: else found in the title (（一）, 《名》系列——8. …)
+    updated: 2022-07-01         # accepted, not shown yet
     ---
     First paragraphs…
     <!--more-->
@@ -34,7 +38,8 @@ from kxsj.codescan import code_lines, marker_outside_code, unclosed_fence
 from kxsj.load.dumptext import formula_open
 from kxsj.load.files import TextFile
 from kxsj.load.links import original_id as parse_original_id, original_url
-from kxsj.model import Diagnostic, Post, PostDate, SourceRef
+from kxsj.load.series import detect_series
+from kxsj.model import Diagnostic, Post, PostDate, Series, SourceRef
 from kxsj.yamltext import YamlLimitError, error_line, key_lines, parse_yaml
 
 MORE = re.compile(r"^[ \t]*<!--\s*more\s*-->[ \t]*$", re.M)
@@ -198,6 +203,9 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         excerpt = str(summary)
         has_more = True
 
+    readers = _readers(meta.get("readers"), tf.shown, line_of("readers"), diags)
+    series = _series(meta.get("series"), title, tf.shown, line_of("series"), diags)
+
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         draft = str(draft).strip().lower() in ("true", "yes", "1")
@@ -219,4 +227,36 @@ def parse_markdown_post(tf: TextFile, diags: list[Diagnostic]) -> Optional[Post]
         draft=draft,
         summary=str(summary) if summary else None,
         line_map=line_map,
+        readers=readers,
+        series=series,
     )
+
+
+def _readers(value, shown: str, line: int, diags: list[Diagnostic]) -> Optional[int]:
+    """``readers: 141741`` (or ``"141,741"``): how many readers the original site counted."""
+    if value is None:
+        return None
+    text = str(value).replace(",", "").strip()
+    if isinstance(value, bool) or not text.isdigit() or len(text) > 12:
+        diags.append(Diagnostic(shown, line, "warning", f"`readers` must be a whole number like 141741, got {value!r}; ignored"))
+        return None
+    return int(text)
+
+
+def _series(value, title: str, shown: str, line: int, diags: list[Diagnostic]) -> Optional[Series]:
+    """``series: 名`` (its number taken from the title, else none) or ``series: {name: 名, number: 3}``."""
+    if value is None:
+        return None
+    number = None
+    if isinstance(value, dict):
+        name, number = value.get("name"), value.get("number")
+    else:
+        name = value
+    if not isinstance(name, (str, int)) or not str(name).strip() or (number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0)):
+        diags.append(Diagnostic(shown, line, "warning", f"`series` must be a name (`series: 生成扩散模型漫谈`) or `{{name: …, number: 3}}`, got {value!r}; ignored"))
+        return None
+    name = str(name).strip()
+    if number is None:
+        found = detect_series(title)
+        number = found.number if found is not None else 0
+    return Series(name, number)

@@ -161,6 +161,7 @@ def _merge_group(group: list[_Resolved], diags: list[Diagnostic]) -> Post:
         original_id=meta.id if meta else None,
         original_url=meta.url if meta else None,
         author=author,
+        readers=max((r.entry.readers for r in group if r.entry.readers is not None), default=None),
         title_guessed=guessed,
         line_map=[(md_line, paths[i], body[i].no) for md_line, i in where],
     )
@@ -192,6 +193,7 @@ def merge_markdown_with_dumps(md_posts: list[Post], dump_posts: list[Post], diag
             original_id=md.original_id if md.original_id is not None else dump.original_id,
             original_url=md.original_url or dump.original_url,
             author=md.author or dump.author,
+            readers=md.readers if md.readers is not None else dump.readers,
         ))
         src = md.source[0]
         diags.append(Diagnostic(src.path, src.line, "info", f"《{md.title}》 is also in {', '.join(str(s) for s in dump.source)}; the Markdown post's full text is used"))

@@ -21,12 +21,17 @@ class RenderContext:
     """What a body renderer is made with; the defaults are ``BodyRenderer()``'s."""
 
     line_breaks: str = LINE_BREAKS[0]
+    base_path: str = ""
+    """The path of ``base_url`` (``/repo``): site paths in bodies get it (``kxsj.render.page_links``)."""
 
     @classmethod
     def from_config(cls, config) -> "RenderContext":
-        """The settings of ``config`` (a ``kxsj.config.Config``) that reach the body renderer."""
+        """The settings of ``config`` (a ``kxsj.config.Config``, ``--base-url`` applied) that reach the body renderer."""
         line_breaks = getattr(config, "line_breaks", LINE_BREAKS[0])
-        return cls(line_breaks=line_breaks if line_breaks in LINE_BREAKS else LINE_BREAKS[0])
+        return cls(
+            line_breaks=line_breaks if line_breaks in LINE_BREAKS else LINE_BREAKS[0],
+            base_path=getattr(config, "base_path", ""),
+        )
 
     def options(self) -> dict[str, object]:
         """Keyword arguments of ``BodyRenderer``."""

@@ -28,6 +28,8 @@ Extensions, and why:
   ``line_breaks`` setting: Chinese lines joined, kept, or ``<br>``);
 * ``kxsj.render.prose_refs``: a bare ``\\eqref{…}`` in prose becomes math,
   linked to its equation as on kexue.fm;
+* ``kxsj.render.page_links``: site paths under ``base_url``, the post's
+  own files beside its page, lazy images with their sizes;
 * ``kxsj.render.fast_inline``: the same inline stage, without the regex
   searches that cannot match (rendering time, not output).
 """
@@ -46,6 +48,7 @@ from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
 from kxsj.render.context import RenderContext
+from kxsj.render.page_links import PageLinkExtension
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
 from kxsj.render.toc import reader_toc
@@ -86,7 +89,7 @@ class ClassModeStyle(Style, metaclass=_NoTokenStyles):
     """
 
 
-def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
+def _extensions(line_breaks: str = "joined", base_path: str = "") -> tuple[list, dict]:
     noclasses = False  # CSS classes; the colours are in static/css/pygments.css
     extensions = [
         "pymdownx.arithmatex",
@@ -102,6 +105,7 @@ def _extensions(line_breaks: str = "joined") -> tuple[list, dict]:
         CjkLineJoinExtension(line_breaks),
         LinearLinkExtension(),
         ProseRefExtension(),  # bare \eqref{…} in prose -> a linked reference
+        PageLinkExtension(base_path),  # site paths under base_url, the post's own files, lazy images
         FastInlineExtension(),  # last: replaces ``inline`` once all patterns are in
     ]
     configs = {
@@ -128,12 +132,13 @@ def _flatten_toc(tokens: list[dict]) -> list[tuple[int, str, str]]:
 class BodyRenderer:
     """Render post bodies (Markdown with TeX) to HTML, reusing one parser.
 
-    ``line_breaks`` is the setting of that name (``kxsj.render.cjk``);
+    ``line_breaks`` is the setting of that name (``kxsj.render.cjk``),
+    ``base_path`` the path of ``base_url`` (``kxsj.render.page_links``);
     ``configured_renderer`` makes one with the site's settings.
     """
 
-    def __init__(self, line_breaks: str = "joined") -> None:
-        extensions, configs = _extensions(line_breaks)
+    def __init__(self, line_breaks: str = "joined", base_path: str = "") -> None:
+        extensions, configs = _extensions(line_breaks, base_path)
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )

@@ -23,6 +23,8 @@ from typing import Iterable, Optional
 import jinja2
 
 from kxsj.assets import asset_dirs
+from kxsj.load.assets import attach_all
+from kxsj.write.post_assets import asset_pages
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.render.budget import set_budget
@@ -138,7 +140,9 @@ class PreviewSite:
         else:
             self.files.start()
             # Reading counts from the same store namespace ``kxsj build`` keeps on disk.
-            posts, load_diags = load_site_posts(self.options, config, parse=self.files, reading=reading_counter(self.store), lint=False)
+            posts, load_diags = load_site_posts(
+                self.options, config, parse=self.files, reading=reading_counter(self.store), lint=False, assets=False
+            )
             self.files.finish()
             diags += load_diags
             if changed:  # dumps are linted once merged; Markdown posts by the file memo
@@ -147,6 +151,8 @@ class PreviewSite:
             posts = self._same_objects(posts)
             self.loaded.remember(posts, load_diags)
             self._reset_memos_for(posts)
+        posts = list(posts)  # the posts as loaded are kept for the next save; these get their files
+        diags += attach_all(posts, asset_dirs("static", self.root), self.posts_dir)
 
         to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
@@ -165,6 +171,7 @@ class PreviewSite:
         changed_pages: list[str] = []
         if site is not None:
             diags += site.diagnostics
+            site.pages.extend(asset_pages(posts, (p.path for p in site.pages), diags))  # each post's own files
             new = {p.path: p.content for p in site.pages}
             old = self.pages
             changed_pages = sorted(

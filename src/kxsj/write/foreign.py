@@ -19,11 +19,15 @@ OWN_TOP = frozenset({MARKER, "feed.xml", "sitemap.xml", "robots.txt", "404.html"
 """Files kxsj writes at the top of the output."""
 OWN_TREES = ("static/", "pagefind/", ".kxsj-cache/")
 """Folders kxsj fills (and empties) itself."""
+POST_TREES = ("posts/", "archives/")
+"""Folders of post pages, which also hold each post's own files."""
 
 
 def written_by_kxsj(rel: str) -> bool:
     """Whether a kxsj build writes files like ``rel`` (a ``/``-joined path inside the output)."""
     if rel in OWN_TOP or rel.startswith(OWN_TREES):
+        return True
+    if rel.startswith(POST_TREES) and rel.count("/") >= 2:  # a post's own file beside its page (kxsj.write.post_assets)
         return True
     return "/" in rel and rel.endswith("/index.html")
 
