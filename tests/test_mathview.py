@@ -249,6 +249,23 @@ def test_keyboard_and_a_missing_clipboard_still_give_the_tex(site, page, serve_d
     assert page.locator(".kxsj-math-menu").count() == 0
 
 
+def test_a_long_press_opens_the_menu_on_a_touch_screen(site, browser, serve_dir):
+    context = browser.new_context(has_touch=True, viewport={"width": PHONE, "height": 800})
+    try:
+        page = context.new_page()
+        typeset(page, serve_dir(site) + page_of(site, "公式的读法"))
+        page.evaluate("""(selector) => {
+          const el = document.querySelector(selector);
+          const r = el.getBoundingClientRect();
+          const touch = new Touch({identifier: 1, target: el, clientX: r.left + 2, clientY: r.top + 2});
+          el.dispatchEvent(new TouchEvent('touchstart', {touches: [touch], bubbles: true}));
+        }""", FORMULAS["inline"])
+        assert page.locator(".kxsj-math-menu").count() == 0  # not at once: a tap is a tap
+        page.get_by_role("menuitem", name="复制公式源码").wait_for(timeout=3000)
+    finally:
+        context.close()
+
+
 def test_typeset_markup_without_mathjax_works_the_same(site, page, serve_dir):
     """A page whose formulas are typeset already (as ``math: build`` writes
     them) and that loads no MathJax: the menu and the phone layout work."""
