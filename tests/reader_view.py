@@ -3,7 +3,10 @@ must show, and what Chromium shows (Playwright's async API, run in a thread of
 its own so it never meets the sync API the other browser tests use).
 
 A page is loaded at phone width and MathJax is waited for; then the viewport
-is widened to desktop.  MathJax 3's CommonHTML output does not depend on the
+is widened to desktop.  At each width every display equation is scrolled to
+its far end (``DISPLAY_BOXES``): it must fit its box or scroll inside it,
+with a cue drawn at its edges, and its equation number must then be inside
+the box and the viewport.  MathJax 3's CommonHTML output does not depend on the
 width (3.x has no line breaking), so one typesetting serves both widths, and
 the layout is measured at each.
 """
@@ -50,6 +53,7 @@ class Visit:
     errors: list[dict] = field(default_factory=list)  # {tex, message}
     page_chars: Counter = field(default_factory=Counter)
     width: dict[int, int] = field(default_factory=dict)  # viewport -> document width
+    boxes: dict[int, dict] = field(default_factory=dict)  # viewport -> DISPLAY_BOXES' answer
     equation_links: int = 0  # links MathJax made to equations (\\eqref, \\ref)
     dangling: list[str] = field(default_factory=list)  # "#id" links in the post to no element
     console: list[str] = field(default_factory=list)
@@ -154,6 +158,36 @@ READ_PAGE = """() => {
 
 DOCUMENT_WIDTH = "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
 
+# Every display equation: fits its box, or scrolls inside it (overflow auto,
+# a background gradient as the cue that more follows); scrolled to its end,
+# its equation numbers (mjx-labels' cells) lie inside the box and the viewport.
+DISPLAY_BOXES = """() => {
+  const out = {fit: 0, scroll: 0, numbered: 0, problems: []};
+  for (const box of document.querySelectorAll('mjx-container[display="true"]')) {
+    const tex = (box.getAttribute('data-tex') || '').slice(0, 60);
+    const style = getComputedStyle(box);
+    const wide = box.scrollWidth > box.clientWidth + 1;
+    if (wide) {
+      out.scroll++;
+      if (!['auto', 'scroll'].includes(style.overflowX)) out.problems.push(`cut off (overflow ${style.overflowX}): ${tex}`);
+      if (!style.backgroundImage.includes('gradient')) out.problems.push(`scrolls with no cue: ${tex}`);
+      box.scrollLeft = box.scrollWidth;
+    } else {
+      out.fit++;
+    }
+    const outer = box.getBoundingClientRect();
+    for (const label of box.querySelectorAll('mjx-labels mjx-mtd')) {  // the numbers, not their row
+      out.numbered++;
+      const r = label.getBoundingClientRect();
+      if (r.left < outer.left - 1 || r.right > outer.right + 1 || r.right > innerWidth + 1 || r.left < -1) {
+        out.problems.push(`number out of reach (${Math.round(r.left)}-${Math.round(r.right)} px, box ${Math.round(outer.left)}-${Math.round(outer.right)}): ${tex}`);
+      }
+    }
+    box.scrollLeft = 0;
+  }
+  return out;
+}"""
+
 
 def is_local(url: str) -> bool:
     return url.startswith(("http://127.0.0.1", "data:", "blob:", "about:"))
@@ -182,9 +216,12 @@ async def visit(context, base: str, expected: Expected) -> Visit:
         await page.wait_for_function(WAIT_FOR_MATHJAX, timeout=PAGE_TIMEOUT_MS)
         await page.evaluate("() => MathJax.startup.promise")
         result.width[PHONE] = await page.evaluate(DOCUMENT_WIDTH)
+        result.boxes[PHONE] = await page.evaluate(DISPLAY_BOXES)
         read = await page.evaluate(READ_PAGE)
         await page.set_viewport_size({"width": DESKTOP, "height": 800})
+        await page.evaluate("() => new Promise(requestAnimationFrame)")  # mathview.js measures again
         result.width[DESKTOP] = await page.evaluate(DOCUMENT_WIDTH)
+        result.boxes[DESKTOP] = await page.evaluate(DISPLAY_BOXES)
     except Exception as exc:  # reported per page by the tests, never hides the others
         result.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return result

@@ -44,6 +44,20 @@ from kxsj.codescan import mask_code_spans
 from kxsj.mathscan import MathSpan, match_at, scan
 
 MATH_CLASS = "arithmatex"
+_MATH_MARKS = (f'class="{MATH_CLASS}"', "<mjx-container")
+
+
+def has_math(html: str) -> bool:
+    """Whether rendered ``html`` holds a formula: an element this extension
+    (or ``prose_refs``) wrapped as ``class="arithmatex"``, the only thing the
+    page's MathJax typesets, or one already typeset (``<mjx-container>``).
+
+    Asked of a whole page's content by ``base.html``: a page without any
+    loads no MathJax.  A false alarm (the text ``class="arithmatex"`` shown
+    in a code block) only loads MathJax for nothing; no formula is missed,
+    since every formula the renderer writes carries the mark.
+    """
+    return any(mark in html for mark in _MATH_MARKS)
 
 
 def _has_display_hint(block: str) -> bool:

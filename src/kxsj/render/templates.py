@@ -19,6 +19,7 @@ import jinja2
 from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import PostDate
+from kxsj.render.math import has_math
 from kxsj.render.share import post_share
 from kxsj.render.site_loader import SiteTemplateLoader
 
@@ -87,6 +88,7 @@ def make_environment(
     env.globals["config"] = config
     env.globals["share_post"] = lambda rp, description=None: post_share(rp, config, lambda p: absolute(config, p), description)
     env.globals["static"] = lambda path: href(config, "/static/" + path.lstrip("/"))
+    env.tests["math"] = has_math  # {% if html is math %}: the page needs MathJax
     env.globals["mathjax_src"] = (
         href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
     )
