@@ -349,7 +349,7 @@ def _build(
         saves.append(lambda folder: parsed.save_into(folder / CACHE_DIR))
     if related is not None:
         saves.append(lambda folder: related.save(folder / CACHE_DIR / RELATED_FILE))
-    skip = () if config.mathjax == "local" else ("mathjax",)
+    skip = () if config.mathjax == "local" or config.math == "build" else ("mathjax",)  # build: its fonts
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
     diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))

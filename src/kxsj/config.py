@@ -58,6 +58,10 @@ class Config:
     line_breaks: str = "joined"
     """How a newline inside a paragraph is shown: ``joined`` (Chinese lines joined,
     except after 。？！：；), ``space`` (kept, shown as a space) or ``br`` (a line break)."""
+    # --- math typesetting (kxsj.render.mathbuild) ---
+    math: str = "browser"
+    """Where formulas are typeset: ``build`` (by MathJax 3.2.2 in ``kxsj build``; pages
+    carry the result and load no MathJax) or ``browser`` (by MathJax in each reader's browser)."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -183,6 +187,9 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
         if urlsplit(config.original_url).scheme not in ("http", "https") or not urlsplit(config.original_url).netloc:
             diags.append(Diagnostic(shown, lines.get("original_url", 1), "error", f"`original_url` must be an http(s) address like https://kexue.fm, got {config.original_url!r}"))
             config.original_url = ""
+    from kxsj.render.mathbuild import check_math_mode
+
+    diags.extend(check_math_mode(config, shown, lines.get("math", 1)))
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"

@@ -19,6 +19,7 @@ import jinja2
 
 from kxsj.config import Config
 from kxsj.model import PostDate
+from kxsj.render.mathbuild import feed_body
 from kxsj.render.templates import absolute, quote_path
 
 if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
@@ -63,5 +64,6 @@ def render_feed(env: jinja2.Environment, config: Config, entries: list["Rendered
         updated=updated,
         atom_date=atom_date,
         atom_id=lambda path: atom_id(config, path),
+        feed_body=feed_body,  # formulas as MathML (kxsj.render.mathbuild)
     )
     return xml_safe(xml).encode("utf-8")

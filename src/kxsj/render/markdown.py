@@ -45,6 +45,7 @@ from kxsj.render.cjk import CjkLineJoinExtension
 from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
+from kxsj.render.mathbuild import typeset_body
 from kxsj.render.settings import render_settings
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
@@ -148,11 +149,13 @@ class BodyRenderer:
     """Render post bodies (Markdown with TeX) to HTML, reusing one parser.
 
     ``line_breaks`` is the setting of that name (``kxsj.render.cjk``);
+    ``math="build"`` typesets the formulas (``kxsj.render.mathbuild``);
     ``configured_renderer`` makes one with the site's settings.
     """
 
-    def __init__(self, line_breaks: str = "joined") -> None:
+    def __init__(self, line_breaks: str = "joined", math: str = "browser", math_engine: str = "") -> None:
         extensions, configs = _extensions(line_breaks)
+        self._typeset = math == "build"  # math_engine: only for the cache key (``render_settings``)
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )
@@ -168,6 +171,8 @@ class BodyRenderer:
         md.reset()
         with time_limit():  # one slow post is reported, not waited for (``kxsj.render.budget``)
             body = md.convert(text)
+        if self._typeset:  # MathJax in V8: outside the time limit, which is for Markdown
+            body = typeset_body(body)
         toc = _flatten_toc(getattr(md, "toc_tokens", []))
         return RenderedBody(body, toc)
 

@@ -19,6 +19,7 @@ import jinja2
 from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import PostDate
+from kxsj.render.mathbuild import has_math
 from kxsj.render.site_loader import SiteTemplateLoader
 
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -90,4 +91,6 @@ def make_environment(
     env.globals["mathjax_src"] = (
         href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
     )
+    env.globals["math_mode"] = config.math  # build: formulas typeset by kxsj build (kxsj.render.mathbuild)
+    env.filters["has_math"] = has_math  # {{ body | has_math }}: the page has a formula
     return env
