@@ -85,11 +85,11 @@ def typeset_body(body: str) -> str:
         return body
     frags = [(m.group(1), m.group(2)) for m in found]
     memo = not _DEFINES.search(body)
-    todo = [f for f in frags if not (memo and _memoisable(*f) and f[1] in _memo)]
-    done = iter(typeset(todo))
+    # Decided once: a formula the memo has is not typeset, every other one is.
+    known = [_memo.get(text) if memo and _memoisable(tag, text) else None for tag, text in frags]
+    done = iter(typeset([f for f, inner in zip(frags, known) if inner is None]))
     out, pos = [], 0
-    for m, (tag, text) in zip(found, frags):
-        inner = _memo.get(text) if memo and _memoisable(tag, text) else None
+    for m, (tag, text), inner in zip(found, frags, known):
         if inner is None:
             inner = next(done)
             if memo and _memoisable(tag, text) and len(_memo) < _MEMO_LIMIT:
