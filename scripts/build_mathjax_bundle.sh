@@ -5,7 +5,8 @@
 # The bundle is mathjax-full 3.2.2's prebuilt components (es5/, the files
 # the vendored static/mathjax/tex-chtml-full.js is made of; this script
 # checks that it is byte for byte that release's) with liteDOM instead of
-# the browser's DOM, between scripts/mathjax_bundle/config.js and kxsj.js.
+# the browser's DOM, between scripts/mathjax_bundle/config.js (which holds
+# static/js/mathjax-config.js, the pages' configuration) and kxsj.js.
 # (No bundler: the components are already built and minified, and
 # re-bundling their sources gives module objects MathJax cannot merge its
 # configuration into.)  Run once after changing scripts/mathjax_bundle/*.js; the
@@ -21,7 +22,9 @@ npm install --no-audit --no-fund --silent mathjax-full@3.2.2
 ES5=node_modules/mathjax-full/es5
 cmp "$ES5/tex-chtml-full.js" "$ROOT/static/mathjax/tex-chtml-full.js"
 {
-  cat "$ROOT/scripts/mathjax_bundle/config.js"
+  # config.js with the pages' configuration in its place
+  sed -e "/\/\*@MATHJAX_CONFIG@\*\//r $ROOT/static/js/mathjax-config.js" -e "/\/\*@MATHJAX_CONFIG@\*\//d" \
+    "$ROOT/scripts/mathjax_bundle/config.js"
   for part in startup core adaptors/liteDOM input/tex-full output/chtml output/chtml/fonts/tex a11y/assistive-mml; do
     printf '\n/* mathjax-full 3.2.2 es5/%s.js */\n' "$part"
     cat "$ES5/$part.js"

@@ -132,8 +132,12 @@ def test_committed_stylesheet_is_the_engines():
     assert fonts and all((ROOT / "static" / "mathjax" / f).is_file() for f in fonts)
 
 
-def test_engine_is_the_vendored_mathjax_release():
+def test_engine_is_the_vendored_mathjax_release_with_the_pages_configuration():
     assert mathengine.mathjax_version() == "3.2.2"
+    # scripts/build_mathjax_bundle.sh puts the pages' configuration in as it
+    # is; an edit to it needs the bundle made again.
+    page_config = (ROOT / "static" / "js" / "mathjax-config.js").read_text(encoding="utf-8")
+    assert page_config in mathengine._bundle_text()
 
 
 # --- the bundled archive ----------------------------------------------------

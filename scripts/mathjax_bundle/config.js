@@ -1,31 +1,22 @@
-/* The MathJax configuration of the build-time engine: static/js/mathjax-config.js
- * as it is with the vendored MathJax (data-mathjax="local"), on a liteDOM
- * instead of the browser's DOM.  First in the bundle, so the components read
- * it as they read window.MathJax on a page.
+/* The build-time engine's MathJax configuration: the pages' own,
+ * static/js/mathjax-config.js, as it is with the vendored MathJax
+ * (data-mathjax="local"), read here before any MathJax component.  It is
+ * written for a browser, so it is given a window and a <script> element to
+ * read, both taken away again before MathJax looks for a DOM (it uses
+ * liteDOM here).  Then only what a build needs differs from the page:
  */
-var MathJax = {
-  loader: {load: []},
-  tex: {
-    inlineMath: [['\\(', '\\)']],
-    displayMath: [['\\[', '\\]']],
-    processEscapes: true,
-    processEnvironments: true,
-    tags: 'ams',
-    packages: {'[+]': ['noerrors'], '[-]': ['textmacros']}
-  },
-  options: {
-    ignoreHtmlClass: 'tex2jax_ignore|mathjax_ignore|.*|',
-    processHtmlClass: 'arithmatex'
-  },
-  chtml: {
-    // Every character's CSS, not only those of the formulas typeset so far:
-    // one stylesheet serves every page, written once (kxsj-chtml.css beside
-    // the fonts' folder, so this relative address is right from there).
-    adaptiveCSS: false,
-    fontURL: 'output/chtml/fonts/woff-v2'
-  },
-  startup: {
-    typeset: false,
-    ready: function () { kxsjReady(); }  // kxsj.js, run at its end if not here first
-  }
+globalThis.window = globalThis;
+globalThis.document = {currentScript: {dataset: {mathjax: 'local'}}};
+/*@MATHJAX_CONFIG@*/
+delete globalThis.window;
+delete globalThis.document;
+MathJax.chtml = {
+  // Every character's CSS, not only those of the formulas typeset so far:
+  // one stylesheet serves every page, written once (kxsj-chtml.css beside
+  // the fonts' folder, so this relative address is right from there).
+  adaptiveCSS: false,
+  fontURL: 'output/chtml/fonts/woff-v2'
 };
+// No page to wait for: kxsj.js sets MathJax up as soon as it is read.
+MathJax.startup.ready = function () { kxsjReady(); };
+delete MathJax.startup.pageReady;

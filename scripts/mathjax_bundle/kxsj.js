@@ -1,4 +1,5 @@
-/* kxsj's build-time MathJax, last in the bundle: after config.js and
+/* kxsj's build-time MathJax, last in the bundle: after config.js (with
+ * static/js/mathjax-config.js in it) and
  * mathjax-full 3.2.2's own components (the ones the vendored
  * tex-chtml-full.js is made of, less the browser's DOM and the menu, with
  * liteDOM instead), so the formulas are typeset by the same code and
@@ -18,36 +19,7 @@
  * typesets each <article> after MathJax.texReset().
  */
 
-// mathjax-config.js's \require handling, with the vendored MathJax.
-var KXSJ_V2_EXTENSIONS = {amsmath: 'ams', amssymbols: 'ams', 'autoload-all': '', mathchoice: ''};
 var kxsjAdaptor = null;
-
-function kxsjKnownPackages() {
-  var known = {};
-  MathJax._.components.package.Package.packages.forEach(function (_, key) {
-    if (key.indexOf('[tex]/') === 0) known[key.slice(6).toLowerCase()] = key.slice(6);
-  });
-  return known;
-}
-
-function kxsjRequireOffline(jax) {
-  var known = kxsjKnownPackages();
-  var options = jax.parseOptions.options.require;
-  options.defaultAllow = false;
-  Object.keys(known).forEach(function (lower) {
-    if (!Object.prototype.hasOwnProperty.call(options.allow, known[lower])) options.allow[known[lower]] = true;
-  });
-  // Before any other pre-filter: the TeX as written, for data-tex.
-  jax.preFilters.add(function (args) { args.math.inputData.kxsjTex = args.math.math; }, -1000);
-  jax.preFilters.add(function (args) {
-    args.math.math = args.math.math.replace(/\\require\s*\{\s*([^{}]*?)\s*\}/g, function (all, name) {
-      var lower = name.toLowerCase();
-      var mapped = Object.prototype.hasOwnProperty.call(KXSJ_V2_EXTENSIONS, lower) ? KXSJ_V2_EXTENSIONS[lower] : known[lower];
-      if (mapped === undefined) return all;
-      return mapped === '' ? '' : '\\require{' + mapped + '}';
-    });
-  });
-}
 
 function kxsjReady() {
   if (kxsjAdaptor) return;
@@ -58,7 +30,11 @@ function kxsjReady() {
     return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   };
   MathJax.startup.defaultReady();
-  kxsjRequireOffline(MathJax.startup.document.inputJax[0]);
+  var jax = MathJax.startup.document.inputJax[0];
+  // Before any other pre-filter (mathjax-config.js's \require mapping among
+  // them): the TeX as written, for data-tex.
+  jax.preFilters.add(function (args) { args.math.inputData.kxsjTex = args.math.math; }, -1000);
+  kxsjRequireOffline(jax);  // mathjax-config.js's, as on the page
   kxsjAdaptor = MathJax.startup.adaptor;
 }
 
