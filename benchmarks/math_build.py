@@ -101,7 +101,7 @@ def _site(n: int, mode: str) -> Path:
 def _build(site: Path) -> tuple[float, float]:
     cpu, wall = _cpu_children(), time.perf_counter()
     subprocess.run([sys.executable, "-m", "kxsj", "build", "--root", str(site)], check=True,
-                   stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     return time.perf_counter() - wall, _cpu_children() - cpu
 
 
@@ -144,7 +144,7 @@ def one_post_site(mode: str, source: Path, out: Path) -> str:
     shutil.copy(source, site / "posts" / source.name)
     (site / "kxsj.yml").write_text(f"title: bench\nsearch: false\nmath: {mode}\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "kxsj", "build", "--root", str(site)], check=True,
-                   stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
     page = next((site / "public" / "archives").glob("*/index.html"))
     return "/" + page.parent.relative_to(site / "public").as_posix() + "/"
 
