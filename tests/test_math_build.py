@@ -195,3 +195,26 @@ def test_feed_mathml_is_the_same_in_both_modes():
     assert feeds["browser"] == feeds["build"]
     assert "<annotation encoding=\"application/x-tex\">x&lt;y</annotation>" in feeds["build"]
     assert html.unescape(feeds["build"]).count("<math") == 3
+
+
+FORK_SCRIPT = """
+import os, sys
+from kxsj.render import mathengine
+mathengine.typeset([("span", "\\\\(x\\\\)")])
+pid = os.fork()
+if pid == 0:
+    ok = "data-tex" in mathengine.typeset([("span", "\\\\(y\\\\)")])[0]
+    sys.exit(0 if ok else 3)  # a normal exit: finalizers run
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_process_exits_after_the_parent_used_the_engine():
+    # The parent's V8 context is not copied into a fork with its threads: the
+    # child must neither wait on it at exit nor use it (it makes its own).
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["child", "0"], done.stderr

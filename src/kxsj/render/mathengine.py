@@ -21,6 +21,7 @@ the post, exactly as on a page typeset in the browser.
 from __future__ import annotations
 
 import atexit
+import ctypes
 import hashlib
 import json
 import os
@@ -75,6 +76,23 @@ def _ctx():
         _context.update(pid=os.getpid(), ctx=ctx)
         atexit.register(_close, os.getpid())
     return _context["ctx"]
+
+
+def _abandon_in_child() -> None:
+    """After a fork: the parent's context is not this process's to use or close.
+
+    Its V8 threads were not copied, so closing it (which Python would do when
+    the last reference goes, at the latest at exit) waits for them forever.
+    It is kept alive, never freed, and this process makes its own if it needs one.
+    """
+    ctx = _context.get("ctx")
+    if ctx is not None:
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(ctx))
+    _context.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_abandon_in_child)
 
 
 def _close(pid: int) -> None:
