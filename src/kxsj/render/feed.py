@@ -20,6 +20,7 @@ import jinja2
 from kxsj.config import Config
 from kxsj.model import PostDate
 from kxsj.render.mathbuild import feed_body
+from kxsj.render.mathengine import release
 from kxsj.render.templates import absolute, quote_path
 
 if TYPE_CHECKING:  # pages imports this module; avoid the cycle at run time
@@ -66,4 +67,5 @@ def render_feed(env: jinja2.Environment, config: Config, entries: list["Rendered
         atom_id=lambda path: atom_id(config, path),
         feed_body=feed_body,  # formulas as MathML (kxsj.render.mathbuild)
     )
+    release()  # no V8 thread left in this process: it may fork workers again
     return xml_safe(xml).encode("utf-8")

@@ -95,6 +95,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_abandon_in_child)
 
 
+def release() -> None:
+    """Close this process's context, if any (the next call makes a new one).
+
+    Its V8 thread keeps ``kxsj.render.parallel.can_fork`` from forking, so
+    the build's own process lets go of it once the feed is made.
+    """
+    _close(os.getpid())
+
+
 def _close(pid: int) -> None:
     # Closed explicitly: left to the interpreter's shutdown, the context's
     # thread keeps the process from exiting.
