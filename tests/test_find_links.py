@@ -72,6 +72,10 @@ def test_unknown_titles_stay_plain_text(bundled):
 def test_rendered_html_is_linked_outside_math_code_and_links_only():
     posts = [post("/archives/1/", "甲：一"), post("/archives/2/", "A&B")]
     linker = TitleLinker(posts, lambda url: "/repo" + url)
+    from kxsj.config import Config
+    from kxsj.render.settings import use_config
+
+    use_config(Config())  # math: browser (the bundled archive's build set math: build in this process)
     to_html = markdown_renderer()
     html = linker.link(to_html(
         "看《甲:一》和《A&B》。$《甲：一》$ `《甲：一》` [《甲：一》](http://x)\n\n"
