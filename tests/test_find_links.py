@@ -72,7 +72,7 @@ def test_unknown_titles_stay_plain_text(bundled):
 def test_rendered_html_is_linked_outside_math_code_and_links_only():
     posts = [post("/archives/1/", "甲：一"), post("/archives/2/", "A&B")]
     linker = TitleLinker(posts, lambda url: "/repo" + url)
-    to_html = markdown_renderer()
+    to_html = markdown_renderer()  # the default settings: math: browser
     html = linker.link(to_html(
         "看《甲:一》和《A&B》。$《甲：一》$ `《甲：一》` [《甲：一》](http://x)\n\n"
         "$$\\text{《甲：一》}$$\n\n<pre>《甲：一》</pre>\n\n<!-- 《甲：一》 -->"

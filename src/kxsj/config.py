@@ -68,6 +68,10 @@ class Config:
     sidebar: bool = True
     """Show the sidebar (newest posts, categories, tag cloud, monthly archive) on post
     and list pages; it adds about 15 kB to each of them (``kxsj.render.sidebar``)."""
+    # --- math typesetting (kxsj.render.mathbuild) ---
+    math: str = "browser"
+    """Where formulas are typeset: ``build`` (by MathJax 3.2.2 in ``kxsj build``; pages
+    carry the result and load no MathJax) or ``browser`` (by MathJax in each reader's browser)."""
 
     # Where the values came from, for messages; not a key.
     path: Optional[str] = field(default=None, repr=False, compare=False)
@@ -204,6 +208,9 @@ def _check_values(config: Config, shown: str, lines: dict[str, int], diags: list
     from kxsj.comments import check_comments, mapping_lines
 
     config.comments = check_comments(config.comments, mapping_lines(node, "comments"), lines.get("comments", 1), shown, config.language, diags)
+    from kxsj.render.mathbuild import check_math_mode
+
+    diags.extend(check_math_mode(config, shown, lines.get("math", 1)))
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):
         diags.append(Diagnostic(shown, lines.get("mathjax", 1), "error", f"`mathjax` must be `local` or the address of tex-chtml.js, got {config.mathjax!r}"))
         config.mathjax = "local"

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 
 LINE_BREAKS = ("joined", "space", "br")
 """The values of ``line_breaks``, the default first (``kxsj.render.cjk`` says what each does)."""
+MATH_MODES = ("browser", "build")
+"""The values of ``math``, the default first (``kxsj.render.mathbuild``)."""
 
 
 @dataclass(frozen=True)
@@ -23,14 +25,27 @@ class RenderContext:
     line_breaks: str = LINE_BREAKS[0]
     base_path: str = ""
     """The path of ``base_url`` (``/repo``): site paths in bodies get it (``kxsj.render.page_links``)."""
+    math: str = MATH_MODES[0]
+    """``build``: formulas typeset by MathJax in the build (``kxsj.render.mathbuild``)."""
+    math_engine: str = ""
+    """Under ``math: build``, the build-time MathJax's version (a digest of its bundle), so keys name it."""
 
     @classmethod
     def from_config(cls, config) -> "RenderContext":
         """The settings of ``config`` (a ``kxsj.config.Config``, ``--base-url`` applied) that reach the body renderer."""
         line_breaks = getattr(config, "line_breaks", LINE_BREAKS[0])
+        math = getattr(config, "math", MATH_MODES[0])
+        math = math if math in MATH_MODES else MATH_MODES[0]
+        engine = ""
+        if math == "build":
+            from kxsj.render.mathengine import engine_version
+
+            engine = engine_version()
         return cls(
             line_breaks=line_breaks if line_breaks in LINE_BREAKS else LINE_BREAKS[0],
             base_path=getattr(config, "base_path", ""),
+            math=math,
+            math_engine=engine,
         )
 
     def options(self) -> dict[str, object]:

@@ -48,6 +48,7 @@ from kxsj.render.fast_inline import FastInlineExtension
 from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.math import MathExtension
 from kxsj.render.context import RenderContext
+from kxsj.render.mathbuild import typeset_body
 from kxsj.render.page_links import PageLinkExtension
 from kxsj.render.text_blocks import TextBlockExtension
 from kxsj.render.text_inline import TextInlineExtension
@@ -134,11 +135,13 @@ class BodyRenderer:
 
     ``line_breaks`` is the setting of that name (``kxsj.render.cjk``),
     ``base_path`` the path of ``base_url`` (``kxsj.render.page_links``);
-    ``configured_renderer`` makes one with the site's settings.
+    ``math="build"`` typesets the formulas (``kxsj.render.mathbuild``);
+    ``configured_renderer`` makes one with the site's settings (``RenderContext``).
     """
 
-    def __init__(self, line_breaks: str = "joined", base_path: str = "") -> None:
+    def __init__(self, line_breaks: str = "joined", base_path: str = "", math: str = "browser", math_engine: str = "") -> None:
         extensions, configs = _extensions(line_breaks, base_path)
+        self._typeset = math == "build"  # math_engine: only for the cache key (``RenderContext``)
         self._md = markdown.Markdown(
             extensions=extensions, extension_configs=configs, output_format="html"
         )
@@ -154,6 +157,8 @@ class BodyRenderer:
         md.reset()
         with time_limit():  # one slow post is reported, not waited for (``kxsj.render.budget``)
             body = md.convert(text)
+        if self._typeset:  # MathJax in V8: outside the time limit, which is for Markdown
+            body = typeset_body(body)
         toc = _flatten_toc(getattr(md, "toc_tokens", []))
         return RenderedBody(body, toc)
 

@@ -20,6 +20,8 @@ from kxsj.config import Config
 from kxsj.model import Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import atom_date, atom_id, xml_safe
+from kxsj.render.mathbuild import feed_body
+from kxsj.render.mathengine import release
 from kxsj.render.plan import PageSpec, month_path, plan_site, year_path
 from kxsj.render.sidebar import SIDEBAR_TEMPLATES, render_sidebar
 from kxsj.render.rendered import (  # noqa: F401 - the page types, importable from here as before
@@ -59,6 +61,7 @@ class _Site:
             post_card=lambda rp: env.kxsj_site.post_card(rp),
             atom_date=atom_date,
             atom_id=lambda path: atom_id(env.kxsj_site.config, path),
+            feed_body=feed_body,  # formulas as MathML in the feed (kxsj.render.mathbuild)
             sidebar=lambda: env.kxsj_site.sidebar,
         )
         self.pages: list[Page] = []
@@ -151,4 +154,5 @@ def render_site(
         site.make(spec)
     if render_pages is not None:
         site.render_later(render_pages)
+    release()  # the feed's MathML may have started V8 here: no V8 thread left, so this process may fork again
     return SiteRender(site.pages, diags, posts=len(rendered))

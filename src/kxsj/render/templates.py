@@ -92,4 +92,5 @@ def make_environment(
     env.globals["mathjax_src"] = (
         href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
     )
+    env.globals["math_mode"] = config.math  # build: formulas typeset by kxsj build (kxsj.render.mathbuild)
     return env

@@ -27,7 +27,7 @@ def write_site(
     from kxsj.write.output import OutputError, kept_files, write_output
     from kxsj.write.static import static_files
 
-    skip = () if config.mathjax == "local" else ("mathjax",)
+    skip = () if config.mathjax == "local" or config.math == "build" else ("mathjax",)  # build: its fonts
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
     diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))

@@ -1,0 +1,140 @@
+"""``math: build``: a post's formulas typeset into its body HTML, and MathML for the feed.
+
+The Markdown renderer (``kxsj.render.math``) writes every formula as
+``<span class="arithmatex">\\(…\\)</span>`` or ``<div class="arithmatex">…</div>``,
+the TeX HTML-escaped and nothing else inside; on a ``math: browser`` page
+MathJax typesets exactly those elements.  Under ``math: build``
+``typeset_body`` hands the same elements of one body, in order, to MathJax
+in V8 (``kxsj.render.mathengine``) as one document and puts the CHTML it
+gives back in their place, so the page shows what the browser would have
+shown, numbered the same, without running MathJax.  The result is part of
+the rendered body, so the render cache keeps it (its key names the math
+mode and the engine's version: ``kxsj.render.context``).
+
+Each ``mjx-container`` carries ``data-tex``, the formula's TeX as written
+without delimiters (HTML-escaped), and ``display="true"`` when displayed.
+
+Identical inline formulas are typeset once per process
+(``_memo``) when nothing in the post can change how they look: no
+``\\label``, ``\\tag``, ``\\ref``, ``\\eqref`` or environment in the formula,
+and no macro definition or ``\\require`` anywhere in the post.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from kxsj.render.math import MATH_CLASS, _is_display_env, html_escape
+from kxsj.render.context import MATH_MODES
+
+# The elements ``kxsj.render.math`` (and ``prose_refs``) write: only text inside.
+_FRAGMENT = re.compile(rf'<(span|div) class="{MATH_CLASS}">([^<]*)</\1>')
+# The same elements once typeset: one container each.
+_TYPESET = re.compile(rf'<(span|div) class="{MATH_CLASS}">(<mjx-container [^>]*>.*?</mjx-container>)</\1>', re.S)
+_CONTAINER_TEX = re.compile(r'<mjx-container [^>]*?\bdata-tex="([^"]*)"')
+_DISPLAY = re.compile(r'<mjx-container [^>]*?\bdisplay="true"')
+# Either, for the feed: groups 1, 2 for the first, 3, 4 for the second.
+_EITHER = re.compile(_FRAGMENT.pattern + "|" + _TYPESET.pattern.replace("\\1", "\\3"), re.S)
+_MML = re.compile(r'<kxsj-mml n="(\d+)"></kxsj-mml>')
+
+# What in a post changes how its other formulas look (MathJax keeps
+# definitions and loaded packages for the whole document) ...
+_DEFINES = re.compile(r"\\(?:require|newcommand|renewcommand|def|gdef|edef|let|DeclareMathOperator|newenvironment|renewenvironment|global)(?![A-Za-z])")
+# ... and what makes a formula's look depend on the rest of the post (numbers).
+_CONTEXTUAL = re.compile(r"\\(?:label|tag|ref|eqref|begin|end|nonumber|notag)(?![A-Za-z])")
+_MEMO_LIMIT = 50_000
+_memo: dict[str, str] = {}
+
+
+def check_math_mode(config, shown: str, line: int) -> list:
+    """``config.math`` checked (a ``Diagnostic`` per problem); an unusable value falls back to ``browser``."""
+    from kxsj.model import Diagnostic
+    from kxsj.render.mathengine import available
+
+    if config.math not in MATH_MODES:
+        bad = config.math
+        config.math = MATH_MODES[0]
+        return [Diagnostic(shown, line, "error", f"`math` must be one of {', '.join(MATH_MODES)}, got {bad!r}; `{config.math}` used")]
+    if config.math == "build" and not available():
+        config.math = "browser"
+        return [Diagnostic(shown, line, "warning", "`math: build` needs the mini-racer package, which is not installed here (pip install mini-racer); formulas are typeset in the browser")]
+    return []
+
+
+def fragments(body: str) -> list[tuple[str, str]]:
+    """The body's formula elements in order: ``(tag, escaped text)``."""
+    return [(m.group(1), m.group(2)) for m in _FRAGMENT.finditer(body)]
+
+
+def _memoisable(tag: str, text: str) -> bool:
+    return tag == "span" and not _CONTEXTUAL.search(text) and not _DEFINES.search(text)
+
+
+def typeset_body(body: str) -> str:
+    """``body`` with every formula typeset by MathJax (CHTML), as one document per body."""
+    from kxsj.render.mathengine import typeset
+
+    found = list(_FRAGMENT.finditer(body))
+    if not found:
+        return body
+    frags = [(m.group(1), m.group(2)) for m in found]
+    memo = not _DEFINES.search(body)
+    # Decided once: a formula the memo has is not typeset, every other one is.
+    known = [_memo.get(text) if memo and _memoisable(tag, text) else None for tag, text in frags]
+    done = iter(typeset([f for f, inner in zip(frags, known) if inner is None]))
+    out, pos = [], 0
+    for m, (tag, text), inner in zip(found, frags, known):
+        if inner is None:
+            inner = next(done)
+            if memo and _memoisable(tag, text) and len(_memo) < _MEMO_LIMIT:
+                _memo[text] = inner
+        out.append(body[pos : m.start(2)])
+        out.append(inner)
+        pos = m.end(2)
+    out.append(body[pos:])
+    return "".join(out)
+
+
+def _source_fragments(body: str) -> tuple[list[re.Match], list[tuple[str, str]]]:
+    """The body's formula elements with the text a ``math: browser`` body has in them."""
+    found, frags = [], []
+    for m in _EITHER.finditer(body):
+        found.append(m)
+        if m.group(2) is not None:
+            frags.append((m.group(1), m.group(2)))
+            continue
+        tag, inner = m.group(3), m.group(4)
+        tex = _CONTAINER_TEX.search(inner)
+        text = html.unescape(tex.group(1)) if tex else ""
+        if _DISPLAY.search(inner):
+            text = text if _is_display_env(text) else "\\[" + text + "\\]"
+        else:
+            text = "\\(" + text + "\\)"
+        frags.append((tag, html_escape(text)))
+    return found, frags
+
+
+def feed_body(body: str) -> str:
+    """``body`` (either math mode) with every formula as MathML, its TeX kept as annotation: for the feed."""
+    from kxsj.render.mathengine import MathEngineError, mathml
+
+    found, frags = _source_fragments(body)
+    if not found:
+        return body
+    try:
+        inners, mmls = mathml(frags)
+    except MathEngineError:
+        return body
+    out, pos = [], 0
+    for m, inner in zip(found, inners):
+        out.append(body[pos : m.start()])
+        out.append(_MML.sub(lambda n: mmls[int(n.group(1))], inner))
+        pos = m.end()
+    out.append(body[pos:])
+    return "".join(out)
+
+
+def clear_memo() -> None:
+    """Forget the inline formulas typeset so far in this process."""
+    _memo.clear()
