@@ -47,7 +47,10 @@ window.MathJax = {
   },
   options: {
     ignoreHtmlClass: 'tex2jax_ignore|mathjax_ignore|.*|',
-    processHtmlClass: 'arithmatex'
+    processHtmlClass: 'arithmatex',
+    // MathJax's own menu has English labels only (3.2 has no other locale);
+    // static/js/mathview.js offers 「复制公式源码」 instead, from data-tex.
+    enableMenu: false
   },
   startup: {
     typeset: false,
@@ -95,6 +98,8 @@ function kxsjRequireOffline(jax) {
       if (!Object.prototype.hasOwnProperty.call(options.allow, known[lower])) options.allow[known[lower]] = true;
     });
   }
+  // First of all pre-filters: the TeX as written, kept for data-tex.
+  jax.preFilters.add(function (args) { args.math.inputData.kxsjTex = args.math.math; }, -1000);
   jax.preFilters.add(function (args) {
     args.math.math = args.math.math.replace(/\\require\s*\{\s*([^{}]*?)\s*\}/g, function (all, name) {
       var mapped = kxsjRequireName(name, known);
@@ -115,6 +120,15 @@ function kxsjScopeIds(article, n) {
   });
 }
 
+function kxsjKeepTex(el) {
+  // Each formula's TeX as written (between its delimiters) on its
+  // <mjx-container data-tex>, as a build-time typeset page has it: the
+  // copy-TeX menu (static/js/mathview.js) reads it the same way in both.
+  MathJax.startup.document.getMathItemsWithin(el).forEach(function (item) {
+    if (item.typesetRoot) item.typesetRoot.setAttribute('data-tex', item.inputData.kxsjTex || item.math);
+  });
+}
+
 function kxsjTypesetArticles() {
   var scopes = Array.prototype.slice.call(document.querySelectorAll('article'));
   if (scopes.length === 0) scopes = [document.body];
@@ -122,6 +136,7 @@ function kxsjTypesetArticles() {
     return done.then(function () {
       MathJax.texReset();
       return MathJax.typesetPromise([el]).then(function () {
+        kxsjKeepTex(el);
         if (scopes.length > 1) kxsjScopeIds(el, i + 1);
       });
     });
