@@ -97,7 +97,12 @@ class MathText(HTMLParser):
             self._buf.append(data)
 
 
+_CONTENTS = re.compile(r'<details class="toc[^"]*"[^>]*>.*?</details>', re.S)
+
+
 def math_in_html(html: str) -> list[str]:
+    """The formulas of ``html``, the contents list left out (it repeats the headings, formulas included)."""
+    html = _CONTENTS.sub("", html)
     parser = MathText()
     parser.feed(html)
     parser.close()
