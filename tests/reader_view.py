@@ -213,8 +213,11 @@ async def visit(context, base: str, expected: Expected) -> Visit:
     try:
         await page.set_viewport_size({"width": PHONE, "height": 800})
         await page.goto(base + expected.path)
-        await page.wait_for_function(WAIT_FOR_MATHJAX, timeout=PAGE_TIMEOUT_MS)
-        await page.evaluate("() => MathJax.startup.promise")
+        if await page.locator("#MathJax-script").count():  # math: build pages are typeset already
+            await page.wait_for_function(WAIT_FOR_MATHJAX, timeout=PAGE_TIMEOUT_MS)
+            await page.evaluate("() => MathJax.startup.promise")
+        else:
+            await page.evaluate("() => document.fonts.ready")
         result.width[PHONE] = await page.evaluate(DOCUMENT_WIDTH)
         result.boxes[PHONE] = await page.evaluate(DISPLAY_BOXES)
         read = await page.evaluate(READ_PAGE)

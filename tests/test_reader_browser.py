@@ -74,8 +74,9 @@ def _open(browser, url: str, tmp_path: Path, shot: str = "", width: int = DESKTO
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(url)
-    page.wait_for_function(WAIT_FOR_MATHJAX, timeout=60000)
-    page.evaluate("() => MathJax.startup.promise")
+    if page.locator("#MathJax-script").count():  # pages without a formula load no MathJax
+        page.wait_for_function(WAIT_FOR_MATHJAX, timeout=60000)
+        page.evaluate("() => MathJax.startup.promise")
     if shot:
         page.screenshot(path=str(tmp_path / f"{shot}.png"))
     page.kxsj_errors = errors

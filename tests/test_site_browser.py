@@ -53,8 +53,9 @@ def served(site_root, session_serve_dir):
 def typeset(page, url: str) -> dict:
     """Open ``url``, wait for MathJax to finish, and count what it did."""
     page.goto(url)
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
-    page.evaluate("() => MathJax.startup.promise")
+    if page.locator("#MathJax-script").count():  # pages without a formula load no MathJax
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=30000)
+        page.evaluate("() => MathJax.startup.promise")
     return page.evaluate(
         """() => {
           const math = [...document.querySelectorAll('.arithmatex')];
