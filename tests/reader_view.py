@@ -120,10 +120,14 @@ def parse_built_page(text: str) -> tuple[int, list[str]]:
 WAIT_FOR_MATHJAX = "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
 
 READ_PAGE = """() => {
-  const doc = MathJax.startup.document;
+  // No MathJax on the page: no formula (nothing to typeset) or typeset at build time (read the markup).
+  const doc = window.MathJax && MathJax.startup && MathJax.startup.document;
   const math = [...document.querySelectorAll('.arithmatex')];
-  const errors = [];
-  for (const item of doc.getMathItemsWithin(document.body)) {
+  const errors = doc ? [] : [...document.querySelectorAll('mjx-merror')].map((merror) => ({
+    tex: (merror.closest('mjx-container') || merror).getAttribute('data-tex') || '',
+    message: merror.getAttribute('data-mjx-error') || 'error',
+  }));
+  for (const item of doc ? doc.getMathItemsWithin(document.body) : []) {
     const merror = item.typesetRoot && item.typesetRoot.querySelector('mjx-merror');
     if (merror) errors.push({tex: item.math, message: merror.getAttribute('data-mjx-error') || 'error'});
     const red = [];  // noundefined shows an undefined \\macro as red text
