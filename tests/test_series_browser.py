@@ -38,6 +38,7 @@ def test_header_leads_to_a_series_index_listing_every_bundled_series(served, pag
     assert [(r["name"], r["count"]) for r in rows] == [(n, f"本站收录 {c} 篇") for n, c in BUNDLED_SERIES]
     assert rows[0]["newest"] == "/archives/9379/"
     page.click("text=多任务学习漫谈")
+    page.wait_for_selector(".series-list li")  # the click navigates: wait for the series' page
     assert page.locator(".series-list li").count() == 2
     assert page.kxsj_errors == []
 
