@@ -65,6 +65,8 @@ class Incremental:
         self.pages: Optional["PageStore"] = None
         self._early = False
         self._drafts: list[str] = []
+        self._collecting = False  # whether garbage collection was on before the load
+        self._spooling: Optional[contextlib.ExitStack] = None
 
     # -- before loading -----------------------------------------------------
 
@@ -130,7 +132,7 @@ class Incremental:
     def loaded(self, posts: list[Post]) -> None:
         """Between load and enrich: the posts live as long as the build, and their bodies start rendering."""
         gc.freeze()
-        if getattr(self, "_collecting", False):
+        if self._collecting:
             gc.enable()
         self.start_rendering(posts)
 
@@ -142,6 +144,7 @@ class Incremental:
     # -- rendering ------------------------------------------------------------
 
     def renderer(self) -> Callable[[str], str]:
+        """The body renderer ``start_rendering`` made."""
         return self.cached
 
     def page_memo(self, posts: list[Post], config: Config) -> Optional["PageStore"]:
@@ -176,7 +179,7 @@ class Incremental:
     def close_spool(self, folder: Path) -> None:
         """Every page is in the new output now: the spool goes before the commit,
         as removing its links changes the pages' change times."""
-        if getattr(self, "_spooling", None) is not None:
+        if self._spooling is not None:
             self._spooling.close()
 
     # -- after rendering ------------------------------------------------------
