@@ -1,7 +1,7 @@
 """The linear-time paths for hostile paragraphs give exactly the stock answers (issue 22).
 
-``kxsj.render.link_scan`` finds where ``[text](href …)`` ends from counted
-parentheses, ``mathscan`` remembers the searches that found nothing, and
+``kxsj.render.link_scan`` finds where ``[text](href …)`` and ``[text][ref]``
+end from counted parentheses and brackets, ``mathscan`` remembers the searches that found nothing, and
 ``fast_inline`` applies every formula of a paragraph in one pass.  None may
 change a page: each is compared with the stock code it stands in for, on
 texts made of the characters those paths care about.  (How the time grows
@@ -19,7 +19,8 @@ from kxsj.render.link_scan import LinearLinkExtension
 from kxsj.render.markdown import BodyRenderer
 from kxsj.render.math import InlineMathProcessor
 
-LINK_PIECES = st.sampled_from(["[", "]", "(", ")", '"', "'", " ", "a", "!", "<", ">", "\\", "x y", "\n", "[d](e ", '[d]("e) ', "![i](s)"])
+LINK_PIECES = st.sampled_from(["[", "]", "(", ")", '"', "'", " ", "a", "!", "<", ">", "\\", "x y", "\n", "[d](e ", '[d]("e) ', "![i](s)",
+                               "[d][r]", "[r]", "![i][r]", "[r][]", "\n[r]: /u\n", "\n[d]: /v 't'\n"])
 MATH_PIECES = st.sampled_from(["$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "\\begin{a}", "\\end{a}", "x", "5", " ", "\n", "\n\n",
                                "`", "*", "_", "[a](b)", "<b>", "&", "\\$", "\\\\", "中", "# ", "- "])
 

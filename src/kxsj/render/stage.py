@@ -46,7 +46,7 @@ def render_stage(
     try:
         site = render_site(
             posts, config, to_html, options.root, progress, memo=memo, render_pages=render_pages,
-            env=make_environment(config, options.root, bytecode),
+            env=make_environment(config, options.root, bytecode, reload=False),
         )
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"

@@ -65,12 +65,17 @@ def _autoescape(name: str | None) -> bool:
 
 
 def make_environment(
-    config: Config, root: Path | None = None, bytecode_cache: jinja2.BytecodeCache | None = None
+    config: Config, root: Path | None = None, bytecode_cache: jinja2.BytecodeCache | None = None,
+    reload: bool = True,
 ) -> jinja2.Environment:
     """A Jinja environment over the site's own templates, then the shipped ones.
 
     ``kxsj build`` passes ``bytecode_cache`` (``kxsj.incremental.templates``)
-    so templates compiled by the last build are not compiled again.
+    so templates compiled by the last build are not compiled again, and
+    ``reload=False``: one build renders every page with the templates as it
+    first read them, without asking the file system before each page and
+    each ``{% include %}`` whether a template changed (``kxsj serve`` keeps
+    asking, to pick up an edited template).
     """
     loader = SiteTemplateLoader([str(d) for d in asset_dirs("templates", root)])
     env = jinja2.Environment(
@@ -81,6 +86,7 @@ def make_environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=reload,
     )
     env.filters["href"] = lambda path: href(config, path)
     env.filters["absolute"] = lambda path: absolute(config, path)
