@@ -43,6 +43,9 @@ _FROM_ENTITY = {e: ch for ch, e in _ENTITIES.items()}
 _ENV = re.compile(r"\\(begin|end)\{([^{}\n]*)\}")
 _BRACE = re.compile(r"\\[\\{}]|[{}]")
 """A brace, or an escaped brace or backslash (``\\{``, ``\\}``, ``\\\\``), which pairs with nothing."""
+_ESCAPED = re.compile(r"\\[\\{}]")
+_PAIR = re.compile(r"\{[^{}]*\}")
+_PAIR_PASSES = 8
 _REF = re.compile(r"\\(?:eq)?ref\{[^{}\n]*\}")
 _CONTROL_WORD = re.compile(r"\\[A-Za-z]")
 _LEFT_RIGHT = re.compile(r"\\(left|right)(?![A-Za-z])")
@@ -183,6 +186,33 @@ def _stray_tex(body: str, start: int, end: int, dump: bool) -> Iterator[tuple[in
 def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:
     """Unpaired braces, environments and ``\\left``/``\\right`` inside one formula."""
     tex = span.tex(body)
+    if not _braces_pair(tex):
+        yield from _brace_problems(tex, span)
+    if "\\begin" not in tex and "\\end" not in tex and "\\left" not in tex and "\\right" not in tex:
+        return  # most formulas: nothing more to pair
+    yield from _environment_problems(tex, span)
+
+
+def _braces_pair(tex: str) -> bool:
+    """Whether every brace of ``tex`` pairs up (escaped ones aside): innermost pairs removed until none is left.
+
+    The same answer as ``_brace_problems`` finding nothing, in a few regular
+    expression passes (as many as the braces nest deep).  Braces nested
+    deeper than ``_PAIR_PASSES`` get False, and the walk answers for them:
+    each pass reads the whole formula.
+    """
+    if "{" not in tex and "}" not in tex:
+        return True
+    rest = _ESCAPED.sub("", tex) if "\\" in tex else tex
+    for _ in range(_PAIR_PASSES):
+        fewer = _PAIR.sub("", rest)
+        if fewer == rest:
+            return "{" not in rest and "}" not in rest
+        rest = fewer
+    return False
+
+
+def _brace_problems(tex: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:
     # Braces, skipping escaped characters (``\{``, ``\}``, ``\\``).
     depth = 0
     opened: list[int] = []
@@ -201,8 +231,9 @@ def _formula_problems(body: str, span: mathscan.MathSpan) -> Iterator[tuple[int,
         n = len(opened)
         yield span.start + opened[0], f"formula `{_show(tex)}` leaves {n} `{{` unclosed; MathJax shows it as an error — add the `}}`"
 
-    if "\\begin" not in tex and "\\end" not in tex and "\\left" not in tex and "\\right" not in tex:
-        return  # most formulas: nothing more to pair
+
+def _environment_problems(tex: str, span: mathscan.MathSpan) -> Iterator[tuple[int, str]]:
+    """Unpaired ``\\begin``/``\\end`` and ``\\left``/``\\right`` inside one formula."""
     clean = re.sub(r"\\\\", "  ", tex)  # ``\\left`` is a line break, then ``left``
     stack: list[tuple[str, int]] = []
     for m in _ENV.finditer(clean):

@@ -42,8 +42,9 @@ TEXT_ARGUMENT = frozenset(
 )
 _CS = re.compile(r"\\([A-Za-z]+|[^A-Za-z])", re.S)
 _NAME_CHARS = re.compile(r"^[_a-zA-Z0-9]+$")
-_READ_CLOSELY = TEXT_ARGUMENT | {"verb"}
-"""Names ``mathjax_problems`` must read with their argument (a text argument may hide unknown names)."""
+_CHECKED_ARGUMENT = frozenset({"begin", "require"})
+"""Known names whose argument can still be a problem: an environment or a package MathJax does not know."""
+_BEGIN_NAME = re.compile(r"\\begin[ \t\n*]*\{([^{}]*)\}")
 # ``\newcommand{\name}``, ``\newcommand\name``, ``\newcommand{name}`` (MathJax
 # takes the name with or without its backslash), ``\def\name``, ``\let\name``.
 _DEFINES = re.compile(
@@ -210,9 +211,8 @@ def mathjax_problems(body: str, spans: list[mathscan.MathSpan]) -> list[tuple[in
     for k, (span, tex) in enumerate(zip(spans, texts)):
         if "\\" not in tex:
             continue
-        names = set(_CS.findall(tex))
-        if names <= macros and not names & _READ_CLOSELY:
-            continue  # every name known, and none whose argument needs reading: nothing to report
+        if _all_known(tex, macros, envs):
+            continue
         for at, name, argument in control_sequences(tex):
             key, message = _problem(name, argument, macros, envs, data, tex)
             if message is None:
@@ -230,6 +230,22 @@ def mathjax_problems(body: str, spans: list[mathscan.MathSpan]) -> list[tuple[in
             offset, message = out[index]
             out[index] = (offset, f"{message} ({more} more formula{'s use' if more > 1 else ' uses'} it in this post)")
     return out
+
+
+def _all_known(tex: str, macros: frozenset[str], envs: frozenset[str]) -> bool:
+    """True when ``control_sequences(tex)`` can hold nothing ``_problem`` reports: the common case, decided by regexes.
+
+    Every name written in ``tex`` is known, none is ``\\require``, and every
+    ``\\begin{…}`` names a known environment.  ``control_sequences`` skips
+    text arguments, so it sees a subset of what these searches see.
+    """
+    names = set(_CS.findall(tex))
+    if not names <= macros or "require" in names:
+        return False
+    if "begin" not in names:
+        return True
+    found = [m.group(1).strip() for m in _BEGIN_NAME.finditer(tex)]
+    return len(found) == tex.count("\\begin") and all(env in envs for env in found)
 
 
 def _problem(name, argument, macros, envs, data: MathJaxTex, tex: str) -> tuple[str | None, str | None]:
