@@ -24,6 +24,23 @@ def test_plain_text_keeps_inline_tex_and_drops_display_math_and_footnote_marks()
     assert plain_text(html) == "设 $x<y$，则 成立。A&B"
 
 
+def test_a_description_read_from_the_start_of_a_long_body_is_the_one_read_from_all_of_it():
+    """``plain_text(html, enough=…)`` stops reading early; the description must not change."""
+    from pathlib import Path
+
+    from kxsj.load.markdown_posts import split_front_matter
+    from kxsj.render.markdown import BodyRenderer
+
+    renderer = BodyRenderer()
+    corpus = sorted((REPO.parent / "shared" / "corpus" / "md").glob("*.md"))[:40]
+    htmls = [renderer.render(split_front_matter(Path(p).read_text(encoding="utf-8"))[1]).html for p in corpus]
+    entity = "<p>" + "甲" * 4090 + "A&amp;B &lt;" + "乙" * 300 + "</p>"  # a character reference across a chunk's end
+    math = "<p>" + "丙" * 4094 + '<span class="arithmatex">\\(x&lt;y\\)</span>' + "丁" * 200 + "</p>"
+    for html in htmls + [entity, math, "<p>短</p>", ""]:
+        for limit in (5, 120, 300, 5000):
+            assert shorten(plain_text(html, enough=limit + 1), limit) == shorten(plain_text(html), limit)
+
+
 def test_shorten_at_a_sentence_end_and_never_inside_a_formula():
     text = "甲" * 70 + "。" + "乙" * 100
     assert shorten(text) == "甲" * 70 + "。"

@@ -79,12 +79,30 @@ class _Text(HTMLParser):
             self.out.append(data)
 
 
-def plain_text(html: str) -> str:
-    """``html`` as one line of text: paragraphs joined, runs of white space made one space."""
+_CHUNK = 4096
+"""Characters of HTML read at a time by ``plain_text`` when it needs only the start of the text."""
+
+
+def plain_text(html: str, enough: Optional[int] = None) -> str:
+    """``html`` as one line of text: paragraphs joined, runs of white space made one space.
+
+    With ``enough``, reading may stop once the text is longer than that: the
+    result then starts with the first ``enough`` characters of the whole
+    text (``shorten`` needs no more), without parsing all of a long post.
+    """
     parser = _Text()
-    parser.feed(html)
+    for start in range(0, len(html), _CHUNK if enough else max(len(html), 1)):
+        parser.feed(html[start : start + _CHUNK if enough else None])
+        if enough and sum(map(len, parser.out)) > enough:
+            text = _one_line(parser.out)
+            if len(text) > enough:  # the text of the rest can only follow this
+                return text
     parser.close()
-    paragraphs = [" ".join(part.split()) for part in "".join(parser.out).split("\n")]
+    return _one_line(parser.out)
+
+
+def _one_line(pieces: list[str]) -> str:
+    paragraphs = [" ".join(part.split()) for part in "".join(pieces).split("\n")]
     return " ".join(p for p in paragraphs if p)
 
 
@@ -105,8 +123,9 @@ def shorten(text: str, limit: int = DESCRIPTION_CHARS) -> str:
 def post_description(rp) -> str:
     """The post's ``summary``, else the first sentences of its excerpt (or body)."""
     post = rp.post
-    text = plain_text(rp.excerpt if post.excerpt else rp.body)  # the excerpt is the summary, when there is one
-    return shorten(text, SUMMARY_CHARS if post.summary and post.summary.strip() else DESCRIPTION_CHARS)
+    limit = SUMMARY_CHARS if post.summary and post.summary.strip() else DESCRIPTION_CHARS
+    text = plain_text(rp.excerpt if post.excerpt else rp.body, enough=limit + 1)  # the excerpt is the summary, when there is one
+    return shorten(text, limit)
 
 
 def json_ld(data: dict) -> Markup:
