@@ -135,3 +135,42 @@ def test_a_render_setting_changed_in_the_config_is_served_at_once(tmp_path):
     (site / "kxsj.yml").write_text("search: false\nline_breaks: br\n", encoding="utf-8")
     preview.build([site / "kxsj.yml"])
     assert b"\xe7\xac\xac\xe4\xb8\x80\xe8\xa1\x8c<br" in preview.pages["/posts/lines/"]
+
+
+def test_a_body_only_save_checks_the_files_and_links_of_the_saved_post_alone(site, monkeypatch):
+    """Posts the save did not touch keep their own files and their link warnings, without being checked again."""
+    import kxsj.load.assets as assets
+
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000003000000020806000000") + b"\0" * 16
+    bundle = site / "posts" / "bundle"
+    bundle.mkdir()
+    (bundle / "index.md").write_text("---\ntitle: 图文\ndate: 2024-05-02\n---\n![图](fig.png)\n\n[缺](missing.pdf)\n", encoding="utf-8")
+    (bundle / "fig.png").write_bytes(png)
+    quick, full = PreviewSite(site, site / "posts"), _always_full(site)
+    quick.build(), full.build()
+    checked: list[str] = []
+    attach = assets.attach_assets
+
+    def counted(post, *args, **kwargs):
+        checked.append(post.title)
+        return attach(post, *args, **kwargs)
+
+    monkeypatch.setattr(assets, "attach_assets", counted)
+    edited = site / "posts" / CORPUS_POSTS[1]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n一句。\n", encoding="utf-8")
+    quick_build = quick.build([edited])
+    assert len(checked) == 1  # the saved post alone
+    full_build = full.build([edited])
+    _same_result(quick, full, quick_build, full_build)
+    page = quick.pages["/posts/图文/"]
+    assert b'height="2" loading="lazy" src="/posts/%E5%9B%BE%E6%96%87/fig.png" width="3"' in page
+    assert quick.pages["/posts/图文/fig.png"] == png
+    assert any("missing.pdf" in str(d) for d in quick_build.diagnostics)
+    # The bundle's own text saved: its links are checked again.
+    index = bundle / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("(fig.png)", "(fig.png)\n\n![又](fig.png)"), encoding="utf-8")
+    checked.clear()
+    quick_build, full_build = quick.build([index]), full.build([index])
+    assert "图文" in checked
+    _same_result(quick, full, quick_build, full_build)
+

@@ -1,6 +1,6 @@
 """What the dev server keeps between saves, so a save costs one post, not the archive.
 
-Three memos, one per expensive stage of the build:
+Four memos, one per expensive stage of the build:
 
 * ``FileMemo``: the parse of each file in ``posts/`` (and ``meta.yml``), reused
   while the file's size and mtime are unchanged.  A save that *adds* errors
@@ -10,6 +10,8 @@ Three memos, one per expensive stage of the build:
 * ``HtmlMemo``: Markdown -> HTML by text, so only an edited body is rendered.
 * ``PageMemo``: page content by (template, context), so only the pages whose
   data changed go through Jinja (the post, its neighbours, the lists showing it).
+* ``AttachMemo``: each post's own files and its checked local links
+  (``kxsj.load.assets.attach_assets``), kept for the posts a save did not touch.
 
 Every memo hands out copies or immutable values: the enrich stage sets fields
 on posts, and a post kept by a memo must look the same at the next build.
@@ -196,3 +198,39 @@ class PageMemo:
         self.rendered += 1
         self._pages[path] = (template, dict(context), content)
         return content
+
+
+class AttachMemo:
+    """``attach_assets`` for each post, reused for the posts a save that changed one post's text did not touch.
+
+    Checking a post's local links reads its whole text, and the folder of
+    every post is looked for on disk: at 1,400 posts, most of a save's
+    rebuild.  After a save that changed only one Markdown post's text
+    (``kxsj.incremental.serve_quick``), every other post is the very object
+    the last build attached, no file beside a post and no static file
+    changed, so the last result holds for it.  Any other save attaches every
+    post again.  An attached post is never changed after it is made (the
+    render stage reads posts), so handing out the same one is safe.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Any, Any, list[Diagnostic]]] = {}
+
+    def __call__(self, posts: list, static_dirs, posts_dir: Optional[Path], reuse: bool) -> list[Diagnostic]:
+        """``kxsj.load.assets.attach_all``, in place, reusing the last result where ``reuse`` allows."""
+        from kxsj.load.assets import SiteFiles, attach_assets
+
+        site = SiteFiles(static_dirs)
+        kept = self._kept if reuse else {}
+        now: dict[int, tuple[Any, Any, list[Diagnostic]]] = {}
+        diags: list[Diagnostic] = []
+        for i, post in enumerate(posts):
+            hit = kept.get(id(post))
+            if hit is None or hit[0] is not post:  # the post is held with its result, so its id is not reused
+                found: list[Diagnostic] = []
+                hit = (post, attach_assets(post, site, found, posts_dir), found)
+            now[id(post)] = hit
+            posts[i] = hit[1]
+            diags.extend(hit[2])
+        self._kept = now
+        return diags

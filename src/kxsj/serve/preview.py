@@ -23,7 +23,6 @@ from typing import Iterable, Optional
 import jinja2
 
 from kxsj.assets import asset_dirs
-from kxsj.load.assets import attach_all
 from kxsj.write.post_assets import asset_pages
 from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
 from kxsj.config import CONFIG_NAME, Config, load_config
@@ -34,7 +33,7 @@ from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
 from kxsj.incremental.serve_quick import LoadedPosts
 from kxsj.incremental.bodies import html_key, reading_counter
-from kxsj.incremental.serve_memo import FileMemo, HtmlMemo, PageMemo
+from kxsj.incremental.serve_memo import AttachMemo, FileMemo, HtmlMemo, PageMemo
 from kxsj.incremental.store import Store
 from kxsj.render.context import RenderContext
 
@@ -78,6 +77,7 @@ class PreviewSite:
         """The build's store, held in memory: bodies' HTML under the key of the site's render settings."""
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
+        self.attached = AttachMemo()
         self._to_html = None
         self.config: Optional[Config] = None
         self._config_diags: list[Diagnostic] = []
@@ -152,7 +152,7 @@ class PreviewSite:
             self.loaded.remember(posts, load_diags)
             self._reset_memos_for(posts)
         posts = list(posts)  # the posts as loaded are kept for the next save; these get their files
-        diags += attach_all(posts, asset_dirs("static", self.root), self.posts_dir)
+        diags += self.attached(posts, asset_dirs("static", self.root), self.posts_dir, reuse=quick is not None)
 
         to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
