@@ -18,43 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
-from kxsj.config import Config, load_config, normalise_base_url
+from kxsj.config import load_config, normalise_base_url
 from kxsj.model import Diagnostic, Post
+from kxsj.posts import load_site_posts
 from kxsj.render.stage import markdown_renderer, post_html  # noqa: F401 - where the CLI, the dev server and tools find them
 from kxsj.report import BuildOptions, BuildReport
 
 __all__ = ["BuildOptions", "BuildReport", "build_site", "load_site_posts", "markdown_renderer", "post_html"]
-
-
-def load_site_posts(
-    options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
-    related=None, lint: bool = True, assets: bool = True,
-) -> tuple[list[Post], list[Diagnostic]]:
-    """Load -> drafts left out unless asked for -> enrich -> math lint: the posts a build renders.
-
-    ``kxsj check`` and ``kxsj build`` both come through here, so they report
-    the same diagnostics and ``--strict`` fails both on the same ones.
-    ``parse``, ``reading`` and ``related`` are the stages' memo hooks;
-    ``loaded(posts)`` is called between load and enrich (the bodies start
-    rendering there).  ``kxsj serve`` passes ``lint=False``: it lints only the files saved.
-    """
-    from kxsj.enrich import enrich
-    from kxsj.lint import linted_late, lint_posts, parse_and_lint_post_file
-    from kxsj.assets import asset_dirs
-    from kxsj.load import load_posts
-    from kxsj.load.assets import attach_all
-
-    result = load_posts(options.posts_dir, config, parse=parse, parse_file=parse_and_lint_post_file if lint else None)
-    diags = list(result.diagnostics)
-    posts = [p for p in result.posts if options.drafts or not p.draft]
-    if loaded is not None:
-        loaded(posts)
-    posts = enrich(posts, config, diags, reading, related)
-    if lint:  # Markdown posts were linted as they were parsed
-        diags.extend(lint_posts(p for p in posts if linted_late(p)))
-    if assets:  # each post's own files, its local links checked (kxsj serve does it after each load itself)
-        diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))
-    return posts, diags
 
 
 def build_site(

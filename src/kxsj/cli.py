@@ -147,7 +147,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """What ``kxsj build`` would report, without rendering: the same stages, the same diagnostics."""
-    from kxsj.build import BuildOptions, load_site_posts
+    from kxsj.build import BuildOptions
+    from kxsj.posts import load_site_posts
     from kxsj.config import load_config
     from kxsj.write.search import search_indexer
 

@@ -1,7 +1,7 @@
 """The site in memory, rebuilt from the stages of ``kxsj build`` after every save.
 
 ``PreviewSite.build(changed)`` runs the same load -> enrich -> render as
-``kxsj build`` (``kxsj.build.load_site_posts``, ``render_site``), with the
+``kxsj build`` (``kxsj.posts.load_site_posts``, ``render_site``), with the
 memos of ``kxsj.incremental.serve_memo`` plugged into their hooks, so a save re-parses
 one file, renders one body and the few pages that show it.  Nothing is
 written: the pages stay in ``pages`` (site path -> bytes) for the server,
@@ -24,7 +24,8 @@ import jinja2
 
 from kxsj.assets import asset_dirs
 from kxsj.write.post_assets import asset_pages
-from kxsj.build import BuildOptions, load_site_posts, markdown_renderer, post_html
+from kxsj.build import BuildOptions, markdown_renderer, post_html
+from kxsj.posts import load_site_posts
 from kxsj.config import CONFIG_NAME, Config, load_config
 from kxsj.render.budget import set_budget
 from kxsj.load.files import display_path
