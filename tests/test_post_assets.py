@@ -293,3 +293,24 @@ def test_thousands_of_missing_files_are_counted_not_listed(tmp_path):
     assert len(warnings) == 21, [str(d) for d in report.diagnostics if d not in warnings]
     assert warnings[0].line == 6 and warnings[19].line == 25
     assert "2,980 more" in warnings[-1].message
+
+
+def test_texts_without_code_or_links_are_answered_without_the_line_walk():
+    """``_masked`` returns a text with no backtick and no ``~~~`` as it is, and
+    ``references`` finds nothing in a text with no ``](`` and no ``]:``, without
+    walking it: each shortcut gives what the walk gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kxsj.load.assets import _mask_lines, _masked, _walk_references, references
+
+    pieces = st.sampled_from(["[", "]", "(", ")", ":", "!", " ", "a", "\n", "~", "~~", "~~~", "`", "```", "x](y", "[r]: u",
+                              "中文", "    "])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(pieces, max_size=30).map("".join))
+    def check(text):
+        assert _masked(text) == _mask_lines(text)
+        assert list(references(text)) == list(_walk_references(text))
+
+    check()

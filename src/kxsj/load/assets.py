@@ -121,6 +121,13 @@ def _code_spans(line: str) -> str:
 
 def _masked(text: str) -> str:
     """``text`` with fenced code and code spans blanked (line breaks kept): links there are code."""
+    if "`" not in text and "~~~" not in text:  # no fence and no code span: nothing to blank
+        return text
+    return _mask_lines(text)
+
+
+def _mask_lines(text: str) -> str:
+    """``_masked``, line by line."""
     out, fence = [], None
     for line in text.split("\n"):
         m = _FENCE.match(line)
@@ -138,6 +145,13 @@ def _masked(text: str) -> str:
 
 def references(text: str) -> Iterator[tuple[int, bool, str]]:
     """``(line index, is image, address)`` of each inline link, image and reference definition."""
+    if "](" not in text and "]:" not in text:  # what every match of _TARGET and _REFDEF holds
+        return iter(())
+    return _walk_references(text)
+
+
+def _walk_references(text: str) -> Iterator[tuple[int, bool, str]]:
+    """``references``, found in the text with its code masked."""
     masked = _masked(text)
     line, counted = 0, 0
     for m in _TARGET.finditer(masked):
