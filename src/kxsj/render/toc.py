@@ -42,6 +42,7 @@ class ReaderTocTreeprocessor(TocTreeprocessor):
     def run(self, doc: etree.Element) -> None:
         self._placed = False
         self._doc = doc
+        self._headings = None
         super().run(doc)
         tokens = getattr(self.md, "toc_tokens", [])
         if self._placed or _count(tokens) < AUTO_TOC_MIN:
@@ -55,7 +56,13 @@ class ReaderTocTreeprocessor(TocTreeprocessor):
     def build_toc_div(self, toc_list: list) -> etree.Element:
         """The stock list, each entry showing its heading as written (formulas typeset, not as TeX)."""
         div = super().build_toc_div(toc_list)
-        headings = {el.get("id"): el for el in self._doc.iter() if isinstance(el.tag, str) and self.header_rgx.match(el.tag)}
+        if not toc_list:
+            return div
+        if self._headings is None:  # found once per body: the stock run and the automatic list both build a list
+            self._headings = {
+                el.get("id"): el for el in self._doc.iter() if isinstance(el.tag, str) and self.header_rgx.match(el.tag)
+            }
+        headings = self._headings
         for link in div.iter("a"):
             heading = headings.get(link.get("href", "")[1:])
             if heading is not None and any(True for _ in heading.iter("span")):
