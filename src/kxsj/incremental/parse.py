@@ -10,8 +10,9 @@ Why a stale result can never be used: the key is a digest of the file's
 *bytes* (SHA-256; not its size or time, which can stay the same across an
 edit), the path as given and as shown in messages, the parser's name, and
 all of kxsj's code.  A result is stored only if the file held the bytes it
-is keyed by both before and after it was parsed.  The build's stamp has
-already hashed every post file, and passes those digests in (``known``).
+is keyed by both before it was parsed (hashed by the build's stamp earlier
+in the same build, which passes those digests in as ``known``, or here
+just before) and after.
 Results are kept as JSON (``kxsj.incremental.parse_codec``), so each build gets
 fresh objects that later stages may change freely, and nothing read back
 can run code.  Drafts are never kept: a draft is parsed again every build.
@@ -135,13 +136,12 @@ class ParseCache:
                     for text, digest in zip(_texts(result), digests):
                         self.digests.seed(text, digest)
                 return result
-        before = _file_digest(path)
         found: list[Diagnostic] = []
         result = parse_file(path, found)
         diags.extend(found)
         # Kept only if the file held the keyed bytes before and after parsing.
         # A draft is never kept: the cache holds nothing the site does not publish.
-        if before == content and _file_digest(path) == content and not (isinstance(result, Post) and result.draft):
+        if _file_digest(path) == content and not (isinstance(result, Post) and result.draft):
             digests = [self.digests(text).hex() for text in _texts(result)] if self.digests is not None else None
             try:
                 self._new[key] = encode([result, found, digests])
