@@ -12,7 +12,7 @@ import pytest
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.config import load_config
-from kxsj.render import mathbuild, mathengine
+from kxsj.render import mathbuild, mathcss, mathengine
 from kxsj.render.markdown import BodyRenderer
 
 pytestmark = pytest.mark.skipif(not mathengine.available(), reason="mini-racer is not installed")
@@ -124,9 +124,52 @@ def test_a_bad_math_value_is_reported(tmp_path):
 
 def test_committed_stylesheet_is_the_engines():
     committed = (ROOT / "static" / mathengine.STYLESHEET).read_text(encoding="utf-8")
-    assert committed.split("\n", 1)[1] == mathengine.stylesheet()
+    chars = (ROOT / "src" / "kxsj" / "data" / mathcss.CHARS).read_text(encoding="utf-8")
+    assert (committed.split("\n", 1)[1], chars.split("\n", 1)[1]) == mathcss.split(mathengine.stylesheet())
     fonts = set(re.findall(r'url\("([^"]+)"\)', committed))
     assert fonts and all((ROOT / "static" / "mathjax" / f).is_file() for f in fonts)
+
+
+def test_stylesheet_split_keeps_every_rule_but_the_hidden_mathml():
+    full = mathengine.stylesheet()
+    site, chars = mathcss.split(full)
+    # Every character MathJax can draw (one "content:" each), the braces' own
+    # rules among them (content: "{" is no rule's end).
+    assert full.count("content:") == (site + chars).count("content:") > 2000
+    assert 'mjx-c.mjx-c7B::before{padding: 0.75em 0.5em 0.25em 0;content: "{";}' in chars.splitlines()
+    assert "mjx-assistive-mml" in full and "mjx-assistive-mml" not in site + chars
+    assert all("mjx-c" in line for line in chars.splitlines()) and len(site) < 20_000
+    assert full.count("@font-face") == site.count("@font-face") == 22
+
+
+def test_a_page_gets_the_rules_of_its_own_characters(render):
+    rows = "\\\\".join("abcdefghijkl")  # tall enough for a brace built of pieces
+    body = render(f"$x+\\mathbf{{x}}$ 与 $\\left\\{{\\begin{{matrix}}{rows}\\end{{matrix}}\\right.$ 与 $(a)$\n")
+    css = str(mathcss.page_css(body))
+    rules = css.splitlines()
+    assert "mjx-c.mjx-c1D465.TEX-I::before" in css  # x, math italic
+    assert "mjx-c.mjx-c1D431.TEX-B::before" in css  # x, bold
+    assert "mjx-c.mjx-c2B::before" in css
+    assert not any(".mjx-c1D466" in r for r in rules)  # y is not used
+    assert not any(".TEX-FR::" in r or ".TEX-SS::" in r for r in rules)  # nor these fonts
+    assert "mjx-stretchy-v.mjx-c7B mjx-ext mjx-c::before" in css  # the stretched brace
+    assert not any(r.startswith("mjx-stretchy-v.mjx-c28") for r in rules)  # "(" is not stretched
+    # Exactly what the full stylesheet has for them.
+    everything = set(mathcss.split(mathengine.stylesheet())[1].splitlines())
+    assert rules and set(rules) <= everything
+    assert mathcss.page_css("<p>no formula</p>") == ""
+
+
+def test_typeset_formula_is_named_by_its_tex_for_screen_readers(render):
+    body = render("设 $x_1 < y$ 成立。\n\n$$\\begin{equation}a\\label{q}\\end{equation}$$\n")
+    assert "mjx-assistive-mml" not in body and "<math" not in body
+    tags = containers(body)
+    assert len(tags) == 2
+    for tag in tags:
+        assert 'role="math"' in tag and "position: relative" in tag
+        assert re.search(r'aria-label="([^"]*)"', tag).group(1) == re.search(r'data-tex="([^"]*)"', tag).group(1)
+    assert body.count('<mjx-math ') == body.count('aria-hidden="true"') == 2
+    assert 'aria-label="x_1 &lt; y"' in tags[0]
 
 
 def test_engine_is_the_vendored_mathjax_release_with_the_pages_configuration():

@@ -212,6 +212,7 @@ Object.defineProperty(e,"__esModule",{value:!0}),e.mhchemParser=void 0;var r=fun
  *
  * Functions for Python, each taking and returning JSON text:
  *   kxsjTypeset(fragments) -> [innerHTML, ...]   the CHTML of each fragment
+ *       (no assistive MathML: role="math" and aria-label, the TeX, instead)
  *   kxsjMathML(fragments)  -> {html: [innerHTML, ...], mml: [MathML, ...]}
  *       each formula replaced by <kxsj-mml n="i"></kxsj-mml>, standing for
  *       mml[i]: MathML with the TeX as written as its annotation
@@ -262,9 +263,21 @@ function kxsjTypeset(fragments) {
   // (kxsjStylesheet), and with adaptiveCSS off making it costs more than
   // typesetting a post.
   doc.addStyleSheet = function () {};
+  // No hidden MathML copy of each formula (<mjx-assistive-mml>, as large as
+  // the formula's CHTML again): a screen reader is given the TeX as written
+  // instead, as the formula's accessible name (role="math", aria-label).
+  // What the assistive-mml action does besides is done here: the drawn
+  // glyphs are hidden from screen readers, and the container stays the
+  // positioned box equation numbers are placed in.
+  doc.options.enableAssistiveMml = false;
   doc.render();
   Array.from(doc.math).forEach(function (math) {
-    kxsjAdaptor.setAttribute(math.typesetRoot, 'data-tex', math.inputData.kxsjTex);
+    var root = math.typesetRoot, tex = math.inputData.kxsjTex;
+    kxsjAdaptor.setAttribute(kxsjAdaptor.firstChild(root), 'aria-hidden', 'true');
+    kxsjAdaptor.setStyle(root, 'position', 'relative');
+    kxsjAdaptor.setAttribute(root, 'data-tex', tex);
+    kxsjAdaptor.setAttribute(root, 'role', 'math');
+    kxsjAdaptor.setAttribute(root, 'aria-label', tex);
   });
   return JSON.stringify(kxsjInners(doc));
 }
