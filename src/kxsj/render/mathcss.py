@@ -10,7 +10,9 @@ the engine is built (``scripts/build_mathjax_bundle.sh``, ``split``):
 * ``static/mathjax/kxsj-chtml.css``: every other rule (layout of the
   elements, fonts), the same for every page, fetched once for the site;
 * ``kxsj/data/mathjax-chars.css``: the character rules, one a line, of
-  which each page's head gets the ones its formulas use (``page_css``).
+  which each page's head gets the ones its formulas use (``page_css``),
+  and the fonts' ``@font-face`` rules again, from which a page's head
+  preloads the fonts its formulas use (``page_fonts``).
 
 Rules for MathJax's hidden MathML copy (``mjx-assistive-mml``) are left
 out: build-time pages do not carry it (``scripts/mathjax_bundle/kxsj.js``).
@@ -58,7 +60,36 @@ def split(css: str) -> tuple[str, str]:
             continue
         rule = _compact(selector, body)
         (chars if _CODE.search(selector) else site).append(rule)
+        if selector.strip() == "@font-face":  # also where page_fonts looks them up
+            chars.append(rule)
     return "\n".join(site) + "\n", "\n".join(chars) + "\n"
+
+
+_FONT_FACE = re.compile(r'^@font-face\{font-family: ([\w-]+);src: url\("([^"]+)"\)', re.M)
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> dict[str, str]:
+    """Font family -> its file, relative to the stylesheet's folder."""
+    text = resources.files("kxsj").joinpath("data", CHARS).read_text(encoding="utf-8")
+    return dict(_FONT_FACE.findall(text))
+
+
+def page_fonts(html: str) -> list[str]:
+    """The font files the typeset formulas in ``html`` draw with, for ``<link rel="preload">``.
+
+    Found by the page's markup, not by layout: MathJax's zero-width font
+    and its main font for every formula, and one font for each variant
+    class used (``TEX-I`` -> ``MJXTEX-I``).  Without preloading, a font is
+    requested only once the page is laid out, and its arrival lays the
+    whole page out again.  Stretched delimiters' fonts are left to load as
+    needed (their font list is long, and most pages have none).
+    """
+    if "<mjx-container" not in html:
+        return []
+    families = ["MJXZERO", "MJXTEX"] + sorted({"MJX" + v for v in re.findall(r'class="[^"]*\b(TEX-[A-Z0-9]+)\b', html)})
+    fonts = _fonts()
+    return [fonts[f] for f in families if f in fonts]
 
 
 @lru_cache(maxsize=1)
