@@ -168,6 +168,14 @@ def test_a_page_preloads_the_fonts_its_formulas_use(render):
     assert mathcss.page_fonts("<p>x</p>") == []
 
 
+def test_an_inline_formula_as_wide_as_a_phone_line_carries_its_width(render):
+    long = "(a_0,a_1,\\cdots,a_{L-1},a_L,a_{L+1},a_{L+2},a_{L+3})"
+    body = render(f"短 $x$，长 ${long}$。\n\n$${long}$$\n")
+    short, wide, display = containers(body)  # data-width comes first in the tag
+    assert "data-width" not in short and "data-width" not in display
+    assert 14 <= int(re.search(r'data-width="(\d+)"', wide).group(1)) <= 30
+
+
 def test_typeset_formula_is_named_by_its_tex_for_screen_readers(render):
     body = render("设 $x_1 < y$ 成立。\n\n$$\\begin{equation}a\\label{q}\\end{equation}$$\n")
     assert "mjx-assistive-mml" not in body and "<math" not in body
@@ -304,3 +312,14 @@ def test_a_tex_error_met_by_the_engine_is_a_build_warning_with_its_line(tmp_path
     assert page.count("<mjx-merror") == 2  # still published, as the browser shows it
     (tmp_path / "kxsj.yml").write_text("title: t\nsearch: false\nmath: browser\n", encoding="utf-8")
     assert warnings() == []  # the engine is not run in the browser mode
+
+
+def test_measuring_inline_widths_leaves_every_formula_typeset(shared_dir):
+    # 6280's last formula, a display, came out empty when the inline formulas
+    # before it were measured before the HTML was taken.
+    text = (shared_dir / "corpus" / "md" / "6280.md").read_text(encoding="utf-8").split("---", 2)[2]
+    frags = mathbuild.fragments(BodyRenderer(math="browser").render(text).html)
+    out = mathengine.typeset(frags)
+    assert len(out) == len(frags) > 150
+    assert [i for i, inner in enumerate(out) if not inner.startswith("<mjx-container ")] == []
+    assert any("data-width=" in inner for inner in out)

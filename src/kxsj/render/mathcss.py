@@ -124,3 +124,4 @@ def page_css(html: str) -> Markup:
         pairs.update((c, n) for c in used for n in needs)
     kept = [rule for code, need, rule in _char_rules() if code in codes and (need is None or (code, need) in pairs)]
     return Markup("\n".join(kept))
+
