@@ -18,8 +18,11 @@ Four measurements (issue 18), each printed as a table row:
 4. ``visible``: time from navigation until every formula is shown, in
    Debian's Chromium (``/usr/bin/chromium``), without and with 4x CPU
    throttling (CDP ``Emulation.setCPUThrottlingRate``).  ``browser``: until
-   ``MathJax.startup.promise`` resolves; ``build``: until the page's load
-   event and ``document.fonts.ready`` (the formulas are in the HTML).
+   ``MathJax.startup.promise`` resolves (read once MathJax's own script has
+   run: before that ``window.MathJax`` is only the configuration), then
+   ``document.fonts.ready``; ``build``: until the page's load event and
+   ``document.fonts.ready`` (the formulas are in the HTML).  Recorded in the
+   page (``performance.now()``, from navigation start).
 
 Usage::
 
@@ -130,9 +133,15 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):  # a page closed mid-response
+            super().handle_error(request, client_address)
+
+
 def _serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     handler = partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
