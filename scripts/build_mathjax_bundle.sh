@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build src/kxsj/data/mathjax-engine.js, the build-time MathJax (math: build),
-# and static/mathjax/kxsj-chtml.css, the stylesheet its output needs.
+# and the stylesheet its output needs: static/mathjax/kxsj-chtml.css (the
+# site's part) and src/kxsj/data/mathjax-chars.css (the characters' rules).
 #
 # The bundle is mathjax-full 3.2.2's prebuilt components (es5/, the files
 # the vendored static/mathjax/tex-chtml-full.js is made of; this script

@@ -12,7 +12,7 @@ import pytest
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.config import load_config
-from kxsj.render import mathbuild, mathengine
+from kxsj.render import mathbuild, mathcss, mathengine
 from kxsj.render.markdown import BodyRenderer
 
 pytestmark = pytest.mark.skipif(not mathengine.available(), reason="mini-racer is not installed")
@@ -124,9 +124,68 @@ def test_a_bad_math_value_is_reported(tmp_path):
 
 def test_committed_stylesheet_is_the_engines():
     committed = (ROOT / "static" / mathengine.STYLESHEET).read_text(encoding="utf-8")
-    assert committed.split("\n", 1)[1] == mathengine.stylesheet()
+    chars = (ROOT / "src" / "kxsj" / "data" / mathcss.CHARS).read_text(encoding="utf-8")
+    assert (committed.split("\n", 1)[1], chars.split("\n", 1)[1]) == mathcss.split(mathengine.stylesheet())
     fonts = set(re.findall(r'url\("([^"]+)"\)', committed))
     assert fonts and all((ROOT / "static" / "mathjax" / f).is_file() for f in fonts)
+
+
+def test_stylesheet_split_keeps_every_rule_but_the_hidden_mathml():
+    full = mathengine.stylesheet()
+    site, chars = mathcss.split(full)
+    # Every character MathJax can draw (one "content:" each), the braces' own
+    # rules among them (content: "{" is no rule's end).
+    assert full.count("content:") == (site + chars).count("content:") > 2000
+    assert 'mjx-c.mjx-c7B::before{padding: 0.75em 0.5em 0.25em 0;content: "{";}' in chars.splitlines()
+    assert "mjx-assistive-mml" in full and "mjx-assistive-mml" not in site + chars
+    assert all("mjx-c" in line or line.startswith("@font-face{") for line in chars.splitlines()) and len(site) < 20_000
+    assert full.count("@font-face") == site.count("@font-face") == chars.count("@font-face") == 22
+
+
+def test_a_page_gets_the_rules_of_its_own_characters(render):
+    rows = "\\\\".join("abcdefghijkl")  # tall enough for a brace built of pieces
+    body = render(f"$x+\\mathbf{{x}}$ 与 $\\left\\{{\\begin{{matrix}}{rows}\\end{{matrix}}\\right.$ 与 $(a)$\n")
+    css = str(mathcss.page_css(body))
+    rules = css.splitlines()
+    assert "mjx-c.mjx-c1D465.TEX-I::before" in css  # x, math italic
+    assert "mjx-c.mjx-c1D431.TEX-B::before" in css  # x, bold
+    assert "mjx-c.mjx-c2B::before" in css
+    assert not any(".mjx-c1D466" in r for r in rules)  # y is not used
+    assert not any(".TEX-FR::" in r or ".TEX-SS::" in r for r in rules)  # nor these fonts
+    assert "mjx-stretchy-v.mjx-c7B mjx-ext mjx-c::before" in css  # the stretched brace
+    assert not any(r.startswith("mjx-stretchy-v.mjx-c28") for r in rules)  # "(" is not stretched
+    # Exactly what the full stylesheet has for them.
+    everything = set(mathcss.split(mathengine.stylesheet())[1].splitlines())
+    assert rules and set(rules) <= everything
+    assert mathcss.page_css("<p>no formula</p>") == ""
+
+
+def test_a_page_preloads_the_fonts_its_formulas_use(render):
+    fonts = mathcss.page_fonts(render("$x$ 与 $\\mathbf{y}$\n"))
+    assert [f.rsplit("/", 1)[1] for f in fonts] == [
+        "MathJax_Zero.woff", "MathJax_Main-Regular.woff", "MathJax_Main-Bold.woff", "MathJax_Math-Italic.woff"]
+    assert all((ROOT / "static" / "mathjax" / f).is_file() for f in fonts)
+    assert mathcss.page_fonts("<p>x</p>") == []
+
+
+def test_an_inline_formula_as_wide_as_a_phone_line_carries_its_width(render):
+    long = "(a_0,a_1,\\cdots,a_{L-1},a_L,a_{L+1},a_{L+2},a_{L+3})"
+    body = render(f"短 $x$，长 ${long}$。\n\n$${long}$$\n")
+    short, wide, display = containers(body)  # data-width comes first in the tag
+    assert "data-width" not in short and "data-width" not in display
+    assert 14 <= int(re.search(r'data-width="(\d+)"', wide).group(1)) <= 30
+
+
+def test_typeset_formula_is_named_by_its_tex_for_screen_readers(render):
+    body = render("设 $x_1 < y$ 成立。\n\n$$\\begin{equation}a\\label{q}\\end{equation}$$\n")
+    assert "mjx-assistive-mml" not in body and "<math" not in body
+    tags = containers(body)
+    assert len(tags) == 2
+    for tag in tags:
+        assert 'role="math"' in tag and "position: relative" in tag
+        assert re.search(r'aria-label="([^"]*)"', tag).group(1) == re.search(r'data-tex="([^"]*)"', tag).group(1)
+    assert body.count('<mjx-math ') == body.count('aria-hidden="true"') == 2
+    assert 'aria-label="x_1 &lt; y"' in tags[0]
 
 
 def test_engine_is_the_vendored_mathjax_release_with_the_pages_configuration():
@@ -216,3 +275,51 @@ def test_a_forked_process_exits_after_the_parent_used_the_engine():
 
     done = subprocess.run([sys.executable, "-c", FORK_SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["child", "0"], done.stderr
+
+
+BAD_POST = """---
+title: 有误
+date: 2020-01-02
+id: 7
+---
+第一段。
+
+分数 $\\frac{a}$ 缺一个参数，$y$ 没问题。
+
+$$\\begin{equation}x^1^2\\end{equation}$$
+"""
+
+
+def test_a_tex_error_met_by_the_engine_is_a_build_warning_with_its_line(tmp_path):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "bad.md").write_text(BAD_POST, encoding="utf-8")
+    (tmp_path / "kxsj.yml").write_text("title: t\nsearch: false\nmath: build\n", encoding="utf-8")
+    options = BuildOptions(root=tmp_path, posts_dir=tmp_path / "posts", out_dir=tmp_path / "public")
+
+    def warnings():
+        report = build_site(options)
+        assert report.written
+        return [str(d) for d in report.diagnostics if "MathJax" in d.message]
+
+    want = [
+        "posts/bad.md:8: warning: MathJax cannot typeset `\\frac{a}`: Missing argument for \\frac; the page shows it in red, as written",
+        "posts/bad.md:10: warning: MathJax cannot typeset `\\begin{equation}x^1^2\\end{equation}`: Double exponent: use braces to clarify; the page shows it in red, as written",
+    ]
+    got = warnings()
+    assert [g.split("posts/", 1)[1] for g in got] == [w.split("posts/", 1)[1] for w in want]
+    assert warnings() == got  # nothing changed: the same report
+    page = (tmp_path / "public" / "archives" / "7" / "index.html").read_text(encoding="utf-8")
+    assert page.count("<mjx-merror") == 2  # still published, as the browser shows it
+    (tmp_path / "kxsj.yml").write_text("title: t\nsearch: false\nmath: browser\n", encoding="utf-8")
+    assert warnings() == []  # the engine is not run in the browser mode
+
+
+def test_measuring_inline_widths_leaves_every_formula_typeset(shared_dir):
+    # 6280's last formula, a display, came out empty when the inline formulas
+    # before it were measured before the HTML was taken.
+    text = (shared_dir / "corpus" / "md" / "6280.md").read_text(encoding="utf-8").split("---", 2)[2]
+    frags = mathbuild.fragments(BodyRenderer(math="browser").render(text).html)
+    out = mathengine.typeset(frags)
+    assert len(out) == len(frags) > 150
+    assert [i for i, inner in enumerate(out) if not inner.startswith("<mjx-container ")] == []
+    assert any("data-width=" in inner for inner in out)

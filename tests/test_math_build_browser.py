@@ -137,3 +137,87 @@ def test_build_mode_without_javascript_shows_every_formula_numbered_as_the_brows
     assert built[cd]["labels"] == ["(CD)", "(1)"]
     assert [text for _, text in built[cd]["refs"]] == ["(CD)", "(1)"]
     assert any(len(built[p]["labels"]) > 20 for p in pages)  # the heaviest post is numbered throughout
+
+
+# --- every corpus post with a formula, JavaScript off, on a phone -----------
+
+# Read at 390 px with JavaScript off: sideways overflow of the page, and of
+# each display formula whether it fits its box or scrolls inside it with its
+# equation number inside the scrolled area; every \eqref link's target.
+PHONE_CHECK = """() => {
+  const article = document.querySelector('article') || document.body;
+  const all = Array.from(article.querySelectorAll('mjx-container'));
+  const displays = all.filter(c => c.getAttribute('display') === 'true');
+  const bad = [];
+  for (const c of displays) {
+    const box = c.getBoundingClientRect(), style = getComputedStyle(c);
+    const tex = (c.getAttribute('data-tex') || '').slice(0, 60);
+    if (box.left < -0.5 || box.right > innerWidth + 0.5) bad.push(['box outside the viewport', tex]);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+    if (c.scrollWidth > c.clientWidth + 1 && !scrolls) bad.push(['wider than its box and does not scroll', tex]);
+    for (const label of c.querySelectorAll('mjx-labels mjx-mtd')) {
+      const r = label.getBoundingClientRect();
+      const left = r.left - box.left + c.scrollLeft, right = r.right - box.left + c.scrollLeft;
+      if (left < -1 || right > c.scrollWidth + 1 || r.width === 0) bad.push(['equation number out of reach', tex]);
+    }
+  }
+  const links = Array.from(article.querySelectorAll('mjx-container a[href^="#"]'));
+  const dangling = links.filter(a => !document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1))));
+  return {
+    count: all.length,
+    labels: article.querySelectorAll('mjx-labels mjx-mtd').length,
+    empty: all.filter(c => { const r = c.getBoundingClientRect(); return r.width === 0 || r.height === 0; }).length,
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: innerWidth,
+    bad,
+    dangling: dangling.map(a => a.getAttribute('href')),
+    text: article.innerText,
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def corpus_site(tmp_path_factory, shared_dir):
+    root = tmp_path_factory.mktemp("math-corpus")
+    (root / "posts").mkdir()
+    for source in (shared_dir / "corpus" / "md").glob("*.md"):
+        shutil.copy(source, root / "posts" / source.name)
+    (root / "kxsj.yml").write_text("title: t\nsearch: false\nmath: build\n", encoding="utf-8")
+    report = build_site(BuildOptions(root=root, posts_dir=root / "posts", out_dir=root / "public"))
+    assert report.written
+    # Every post page with a formula (as the renderer found them).
+    pages = sorted(
+        p.parent.relative_to(root / "public").as_posix()
+        for p in (root / "public" / "archives").glob("*/index.html")
+        if "<mjx-container" in p.read_text(encoding="utf-8")
+    )
+    assert len(pages) > 90
+    return root / "public", pages
+
+
+@pytest.mark.slow
+def test_every_corpus_formula_shows_on_a_phone_without_javascript(browser, corpus_site):
+    out, pages = corpus_site
+    server = _serve(out)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    problems, formulas, labels = [], 0, 0
+    try:
+        page = context.new_page()
+        for path in pages:
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{path}/", wait_until="load")
+            page.evaluate("() => document.fonts.ready")
+            got = page.evaluate(PHONE_CHECK)
+            formulas += got["count"]
+            labels += got["labels"]
+            if got["empty"]:
+                problems.append((path, f"{got['empty']} formulas not shown"))
+            if got["pageWidth"] > got["viewport"]:
+                problems.append((path, f"page {got['pageWidth']} px wide at {got['viewport']} px"))
+            problems += [(path, f"{why}: {tex}") for why, tex in got["bad"]]
+            problems += [(path, f"\\eqref to nothing: {href}") for href in got["dangling"]]
+            problems += [(path, f"TeX left as text: {raw}") for raw in ("\\begin{", "\\(", "\\[", "$$") if raw in got["text"]]
+    finally:
+        context.close()
+        server.shutdown()
+    assert problems == [], "\n".join(f"{path}: {what}" for path, what in problems)
+    assert formulas > 5000 and labels > 500  # the whole corpus was read, numbers and all

@@ -8,6 +8,8 @@
  *
  * Functions for Python, each taking and returning JSON text:
  *   kxsjTypeset(fragments) -> [innerHTML, ...]   the CHTML of each fragment
+ *       (no assistive MathML: role="math" and aria-label, the TeX, instead;
+ *       data-width on an inline formula at least 14em wide)
  *   kxsjMathML(fragments)  -> {html: [innerHTML, ...], mml: [MathML, ...]}
  *       each formula replaced by <kxsj-mml n="i"></kxsj-mml>, standing for
  *       mml[i]: MathML with the TeX as written as its annotation
@@ -20,6 +22,7 @@
  */
 
 var kxsjAdaptor = null;
+var KXSJ_WIDE_EM = 14;  // narrower inline formulas fit a phone's line, even in a list
 
 function kxsjReady() {
   if (kxsjAdaptor) return;
@@ -58,11 +61,39 @@ function kxsjTypeset(fragments) {
   // (kxsjStylesheet), and with adaptiveCSS off making it costs more than
   // typesetting a post.
   doc.addStyleSheet = function () {};
+  // No hidden MathML copy of each formula (<mjx-assistive-mml>, as large as
+  // the formula's CHTML again): a screen reader is given the TeX as written
+  // instead, as the formula's accessible name (role="math", aria-label).
+  // What the assistive-mml action does besides is done here: the drawn
+  // glyphs are hidden from screen readers, and the container stays the
+  // positioned box equation numbers are placed in.
+  doc.options.enableAssistiveMml = false;
   doc.render();
+  var nodes = kxsjAdaptor.childNodes(kxsjAdaptor.body(doc.document)), inline = [];
   Array.from(doc.math).forEach(function (math) {
-    kxsjAdaptor.setAttribute(math.typesetRoot, 'data-tex', math.inputData.kxsjTex);
+    var root = math.typesetRoot, tex = math.inputData.kxsjTex;
+    kxsjAdaptor.setAttribute(kxsjAdaptor.firstChild(root), 'aria-hidden', 'true');
+    kxsjAdaptor.setStyle(root, 'position', 'relative');
+    kxsjAdaptor.setAttribute(root, 'data-tex', tex);
+    kxsjAdaptor.setAttribute(root, 'role', 'math');
+    kxsjAdaptor.setAttribute(root, 'aria-label', tex);
+    if (!math.display) inline.push([nodes.indexOf(kxsjAdaptor.parent(root)), math]);
   });
-  return JSON.stringify(kxsjInners(doc));
+  var inners = kxsjInners(doc);
+  // An inline formula that may be wider than a phone's line gets its width
+  // in the surrounding text's em, rounded up, as data-width.  With
+  // JavaScript off such a formula scrolls in its own box (_math_head.html),
+  // so it never widens the page; with it on, mathview.js does that to the
+  // formulas it measures wider than their line.  Measured only once the
+  // HTML is taken: getBBox lays a formula out again, which can empty
+  // another formula of the document.
+  inline.forEach(function (item) {
+    var width = Math.ceil(MathJax.startup.output.getBBox(item[1], doc).w * item[1].metrics.scale);
+    if (width >= KXSJ_WIDE_EM && item[0] >= 0) {
+      inners[item[0]] = inners[item[0]].replace(/^<mjx-container /, '<mjx-container data-width="' + width + '" ');
+    }
+  });
+  return JSON.stringify(inners);
 }
 
 function kxsjEscapeXml(text) {

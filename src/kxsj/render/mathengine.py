@@ -153,9 +153,17 @@ def mathjax_version() -> str:
     return _call("kxsjVersion")
 
 
-def write_stylesheet(static_dir: Optional[Path] = None) -> Path:
-    """Write ``stylesheet()`` to ``static/`` + ``STYLESHEET`` (run by ``scripts/build_mathjax_bundle.sh``)."""
+def write_stylesheet(static_dir: Optional[Path] = None, data_dir: Optional[Path] = None) -> tuple[Path, Path]:
+    """Write ``stylesheet()``, cut in two (``kxsj.render.mathcss.split``): the site's part to
+    ``static/`` + ``STYLESHEET``, the character rules to ``kxsj/data/`` + ``mathcss.CHARS``
+    (run by ``scripts/build_mathjax_bundle.sh``)."""
+    from kxsj.render.mathcss import CHARS, split
+
     static_dir = static_dir or Path(__file__).resolve().parents[3] / "static"
-    path = static_dir / STYLESHEET
-    path.write_text("/* Made by scripts/build_mathjax_bundle.sh: the CSS of MathJax 3.2.2's CHTML output. */\n" + stylesheet(), encoding="utf-8")
-    return path
+    data_dir = data_dir or Path(__file__).resolve().parents[1] / "data"
+    site, chars = split(stylesheet())
+    path, chars_path = static_dir / STYLESHEET, data_dir / CHARS
+    made = "Made by scripts/build_mathjax_bundle.sh from the CSS of MathJax 3.2.2's CHTML output"
+    path.write_text(f"/* {made}: all but the characters' rules (each page has those it uses). */\n" + site, encoding="utf-8")
+    chars_path.write_text(f"/* {made}: the characters' rules, one a line (kxsj.render.mathcss). */\n" + chars, encoding="utf-8")
+    return path, chars_path

@@ -20,6 +20,7 @@ from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.model import PostDate
 from kxsj.render.math import has_math
+from kxsj.render.mathcss import page_css, page_fonts
 from kxsj.render.share import post_share
 from kxsj.render.site_loader import SiteTemplateLoader
 
@@ -99,4 +100,6 @@ def make_environment(
         href(config, "/static/mathjax/tex-chtml-full.js") if config.mathjax == "local" else config.mathjax
     )
     env.globals["math_mode"] = config.math  # build: formulas typeset by kxsj build (kxsj.render.mathbuild)
+    env.globals["math_chars_css"] = page_css  # build: the CSS of the characters a page's formulas use
+    env.globals["math_fonts"] = page_fonts  # build: the fonts they are drawn with, preloaded
     return env
