@@ -277,43 +277,6 @@ def test_a_forked_process_exits_after_the_parent_used_the_engine():
     assert done.stdout.split() == ["child", "0"], done.stderr
 
 
-BAD_POST = """---
-title: 有误
-date: 2020-01-02
-id: 7
----
-第一段。
-
-分数 $\\frac{a}$ 缺一个参数，$y$ 没问题。
-
-$$\\begin{equation}x^1^2\\end{equation}$$
-"""
-
-
-def test_a_tex_error_met_by_the_engine_is_a_build_warning_with_its_line(tmp_path):
-    (tmp_path / "posts").mkdir()
-    (tmp_path / "posts" / "bad.md").write_text(BAD_POST, encoding="utf-8")
-    (tmp_path / "kxsj.yml").write_text("title: t\nsearch: false\nmath: build\n", encoding="utf-8")
-    options = BuildOptions(root=tmp_path, posts_dir=tmp_path / "posts", out_dir=tmp_path / "public")
-
-    def warnings():
-        report = build_site(options)
-        assert report.written
-        return [str(d) for d in report.diagnostics if "MathJax" in d.message]
-
-    want = [
-        "posts/bad.md:8: warning: MathJax cannot typeset `\\frac{a}`: Missing argument for \\frac; the page shows it in red, as written",
-        "posts/bad.md:10: warning: MathJax cannot typeset `\\begin{equation}x^1^2\\end{equation}`: Double exponent: use braces to clarify; the page shows it in red, as written",
-    ]
-    got = warnings()
-    assert [g.split("posts/", 1)[1] for g in got] == [w.split("posts/", 1)[1] for w in want]
-    assert warnings() == got  # nothing changed: the same report
-    page = (tmp_path / "public" / "archives" / "7" / "index.html").read_text(encoding="utf-8")
-    assert page.count("<mjx-merror") == 2  # still published, as the browser shows it
-    (tmp_path / "kxsj.yml").write_text("title: t\nsearch: false\nmath: browser\n", encoding="utf-8")
-    assert warnings() == []  # the engine is not run in the browser mode
-
-
 def test_measuring_inline_widths_leaves_every_formula_typeset(shared_dir):
     # 6280's last formula, a display, came out empty when the inline formulas
     # before it were measured before the HTML was taken.

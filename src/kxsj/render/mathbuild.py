@@ -135,41 +135,6 @@ def feed_body(body: str) -> str:
     return "".join(out)
 
 
-_MERROR = re.compile(r'<mjx-merror\b[^>]*?\bdata-mjx-error="([^"]*)"')
-
-
-def typeset_errors(body: str) -> list[tuple[str, str]]:
-    """``(TeX as written, MathJax's message)`` of each typeset formula in ``body`` that MathJax shows as an error."""
-    if "<mjx-merror" not in body:
-        return []
-    out = []
-    for m in _TYPESET.finditer(body):
-        error = _MERROR.search(m.group(2))
-        if error:
-            tex = _CONTAINER_TEX.search(m.group(2))
-            out.append((html.unescape(tex.group(1)) if tex else "", html.unescape(error.group(1))))
-    return out
-
-
-def error_diagnostics(post, body: str) -> list:
-    """A ``path:line: warning:`` for each formula of ``post`` (its typeset ``body``) that MathJax could not read.
-
-    The line is where the formula's TeX first occurs in the post's body
-    (each formula is looked for after the previous one), else the post's first line.
-    """
-    from kxsj.model import Diagnostic
-
-    out, pos = [], 0
-    for tex, message in typeset_errors(body):
-        found = post.body.find(tex, pos) if tex else -1
-        pos = found + len(tex) if found >= 0 else pos
-        where = post.source_of(post.body.count("\n", 0, found) if found >= 0 else 0)
-        shown = " ".join(tex.split())
-        shown = shown if len(shown) <= 40 else shown[:39] + "…"
-        out.append(Diagnostic(where.path, where.line, "warning", f"MathJax cannot typeset `{shown}`: {message}; the page shows it in red, as written"))
-    return out
-
-
 def clear_memo() -> None:
     """Forget the inline formulas typeset so far in this process."""
     _memo.clear()

@@ -20,7 +20,7 @@ from kxsj.config import Config
 from kxsj.model import Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import atom_date, atom_id, xml_safe
-from kxsj.render.mathbuild import error_diagnostics, feed_body
+from kxsj.render.mathbuild import feed_body
 from kxsj.render.mathengine import release
 from kxsj.render.plan import PageSpec, month_path, plan_site, year_path
 from kxsj.render.sidebar import SIDEBAR_TEMPLATES, render_sidebar
@@ -148,8 +148,6 @@ def render_site(
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
     diags += url_diags
-    if config.math == "build":  # TeX errors MathJax met typesetting this build's bodies (not those read from the cache)
-        diags += [d for rp in rendered if rp.body_made is not None for d in error_diagnostics(rp.post, rp.body_made)]
     plan = plan_site(rendered, config)
     site = _Site(plan, config, env or make_environment(config, root), memo, later=render_pages is not None)
     for spec in plan.specs:

@@ -88,11 +88,6 @@ class RenderedPost:
         return self._body
 
     @property
-    def body_made(self) -> Optional[str]:
-        """The body's HTML if it was rendered (or read) in this process so far, else None: nothing is rendered to answer."""
-        return self._body
-
-    @property
     def excerpt(self) -> str:
         if self._excerpt is None:
             self._excerpt = self._html(self.post.excerpt)
