@@ -49,10 +49,7 @@ def build_site(
 def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup: contextlib.ExitStack) -> BuildReport:
     from kxsj.incremental.session import Incremental
     from kxsj.render.budget import set_budget
-    from kxsj.render.stage import render_stage
-    from kxsj.write.search import search_indexer
-    from kxsj.write.post_assets import asset_pages
-    from kxsj.write.site import claim_output, write_site
+    from kxsj.write.site import claim_output
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
@@ -81,6 +78,12 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     if saved is not None:  # nothing changed since the last build: its report, and nothing to do
         diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
         return report(saved["posts"], saved["pages"], written=True)
+    # Only now: a build with nothing to do imports none of the renderer.
+    from kxsj.render.stage import render_stage
+    from kxsj.write.post_assets import asset_pages
+    from kxsj.write.search import search_indexer
+    from kxsj.write.site import write_site
+
     # load -> enrich
     if posts is None:
         speed.start()

@@ -208,7 +208,7 @@ def _check_values(config: Config, shown: str, lines: dict[str, int], diags: list
     from kxsj.comments import check_comments, mapping_lines
 
     config.comments = check_comments(config.comments, mapping_lines(node, "comments"), lines.get("comments", 1), shown, config.language, diags)
-    from kxsj.render.mathbuild import check_math_mode
+    from kxsj.render.context import check_math_mode
 
     diags.extend(check_math_mode(config, shown, lines.get("math", 1)))
     if config.mathjax != "local" and not str(config.mathjax).startswith(("http://", "https://", "/")):

@@ -55,3 +55,18 @@ class RenderContext:
     def key_parts(self) -> list[str]:
         """How cache keys name these settings."""
         return [f"setting:{k}={v!r}" for k, v in sorted(self.options().items())]
+
+
+def check_math_mode(config, shown: str, line: int) -> list:
+    """``config.math`` checked (a ``Diagnostic`` per problem); an unusable value falls back to ``browser``."""
+    from kxsj.model import Diagnostic
+    from kxsj.render.mathengine import available
+
+    if config.math not in MATH_MODES:
+        bad = config.math
+        config.math = MATH_MODES[0]
+        return [Diagnostic(shown, line, "error", f"`math` must be one of {', '.join(MATH_MODES)}, got {bad!r}; `{config.math}` used")]
+    if config.math == "build" and not available():
+        config.math = "browser"
+        return [Diagnostic(shown, line, "warning", "`math: build` needs the mini-racer package, which is not installed here (pip install mini-racer); formulas are typeset in the browser")]
+    return []

@@ -26,7 +26,6 @@ import html
 import re
 
 from kxsj.render.math import MATH_CLASS, _is_display_env, html_escape
-from kxsj.render.context import MATH_MODES
 
 # The elements ``kxsj.render.math`` (and ``prose_refs``) write: only text inside.
 _FRAGMENT = re.compile(rf'<(span|div) class="{MATH_CLASS}">([^<]*)</\1>')
@@ -45,21 +44,6 @@ _DEFINES = re.compile(r"\\(?:require|newcommand|renewcommand|def|gdef|edef|let|D
 _CONTEXTUAL = re.compile(r"\\(?:label|tag|ref|eqref|begin|end|nonumber|notag)(?![A-Za-z])")
 _MEMO_LIMIT = 50_000
 _memo: dict[str, str] = {}
-
-
-def check_math_mode(config, shown: str, line: int) -> list:
-    """``config.math`` checked (a ``Diagnostic`` per problem); an unusable value falls back to ``browser``."""
-    from kxsj.model import Diagnostic
-    from kxsj.render.mathengine import available
-
-    if config.math not in MATH_MODES:
-        bad = config.math
-        config.math = MATH_MODES[0]
-        return [Diagnostic(shown, line, "error", f"`math` must be one of {', '.join(MATH_MODES)}, got {bad!r}; `{config.math}` used")]
-    if config.math == "build" and not available():
-        config.math = "browser"
-        return [Diagnostic(shown, line, "warning", "`math: build` needs the mini-racer package, which is not installed here (pip install mini-racer); formulas are typeset in the browser")]
-    return []
 
 
 def fragments(body: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from kxsj.load.files import display_path, read_regular
 from kxsj.load.assets import MAX_ASSET_BYTES
 from kxsj.model import Diagnostic, Post
-from kxsj.render.pages import Page
+from kxsj.render.rendered import Page
 
 
 def asset_pages(posts: Iterable[Post], taken: Iterable[str], diags: list[Diagnostic]) -> list[Page]:
