@@ -97,6 +97,37 @@ def test_search_page_says_when_nothing_is_found(searchable_site, page):
     assert page.kxsj_errors == []
 
 
+def test_a_search_made_while_the_index_loads_is_run_once(searchable_site, page):
+    """Typed and sent before Pagefind has loaded: the page's own start-up search
+    (for an address with ?q=) must not run it again over its answer."""
+    import time
+
+    base, _, _ = searchable_site
+    page.add_init_script("""
+        window.__statuses = [];
+        document.addEventListener("DOMContentLoaded", () => {
+          const status = document.querySelector(".search-status");
+          new MutationObserver(() => window.__statuses.push(status.textContent)).observe(
+            status, {childList: true, characterData: true, subtree: true});
+        });
+    """)
+
+    def slow_index(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/pagefind/pagefind.js", slow_index)
+    page.goto(base + "search/", wait_until="domcontentloaded")
+    # The value set without an input event (which would start a search of its own after 250 ms).
+    page.eval_on_selector(".search-form input[name=q]", "el => { el.value = '量子色动力学渐近自由'; }")
+    page.press(".search-form input[name=q]", "Enter")
+    page.wait_for_function("document.querySelector('.search-status').textContent.includes('没有找到')")
+    page.wait_for_timeout(1500)
+    statuses = page.evaluate("window.__statuses")
+    assert statuses.count("正在搜索…") == 1, statuses
+    assert "量子色动力学渐近自由" in page.inner_text(".search-status")
+
+
 def test_without_pagefind_the_build_warns_and_the_search_page_says_so(tmp_path, run_kxsj):
     root = copy_bundled_site(tmp_path)
     done = run_kxsj("--root", root, "build", "--out", tmp_path / "public",

@@ -175,7 +175,11 @@ more.addEventListener("click", () => showMore(current.ticket));
 pagefindReady = loadPagefind();
 const params = new URLSearchParams(location.search);
 input.value = params.get("q") || "";
+// The address's search, once the filters are in, unless the reader has
+// searched already meanwhile (typing while the index loads): that search
+// stands, and is not run again over its own answer.
+const untouched = () => current.ticket === 0;
 fillFilters(params).then(
-  () => (input.value.trim() || Object.keys(chosenFilters()).length) && run(),
-  () => input.value.trim() && run(), // run() says search is unavailable
+  () => untouched() && (input.value.trim() || Object.keys(chosenFilters()).length) && run(),
+  () => untouched() && input.value.trim() && run(), // run() says search is unavailable
 );
