@@ -69,10 +69,15 @@ _FONT_FACE = re.compile(r'^@font-face\{font-family: ([\w-]+);src: url\("([^"]+)"
 
 
 @lru_cache(maxsize=1)
+def _chars_text() -> str:
+    """``kxsj/data/mathjax-chars.css``, read once."""
+    return resources.files("kxsj").joinpath("data", CHARS).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
 def _fonts() -> dict[str, str]:
     """Font family -> its file, relative to the stylesheet's folder."""
-    text = resources.files("kxsj").joinpath("data", CHARS).read_text(encoding="utf-8")
-    return dict(_FONT_FACE.findall(text))
+    return dict(_FONT_FACE.findall(_chars_text()))
 
 
 def page_fonts(html: str) -> list[str]:
@@ -95,7 +100,7 @@ def page_fonts(html: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _char_rules() -> tuple[tuple[str, str | None, str], ...]:
     """(code point, what else it needs or None, rule) of every character rule, in the stylesheet's order."""
-    text = resources.files("kxsj").joinpath("data", CHARS).read_text(encoding="utf-8")
+    text = _chars_text()
     rules = []
     for line in text.splitlines():
         code = _CODE.search(line)

@@ -91,8 +91,9 @@ def plain_text(html: str, enough: Optional[int] = None) -> str:
     text (``shorten`` needs no more), without parsing all of a long post.
     """
     parser = _Text()
-    for start in range(0, len(html), _CHUNK if enough else max(len(html), 1)):
-        parser.feed(html[start : start + _CHUNK if enough else None])
+    step = _CHUNK if enough else max(len(html), 1)
+    for start in range(0, len(html), step):
+        parser.feed(html[start : start + step])
         if enough and sum(map(len, parser.out)) > enough:
             text = _one_line(parser.out)
             if len(text) > enough:  # the text of the rest can only follow this
