@@ -122,6 +122,27 @@ def test_a_bad_math_value_is_reported(tmp_path):
     assert [(d.line, d.level) for d in diags] == [(2, "error")] and "`math` must be one of" in diags[0].message
 
 
+def test_build_mode_without_mini_racer_falls_back_to_browser_with_a_warning(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "py_mini_racer", None)  # what an import of a missing package finds
+    (tmp_path / "kxsj.yml").write_text("title: t\nmath: build\n", encoding="utf-8")
+    config, diags = load_config(tmp_path)
+    assert config.math == "browser"
+    assert [(d.line, d.level) for d in diags] == [(2, "warning")] and "mini-racer" in diags[0].message
+
+
+def test_checking_the_math_mode_does_not_load_v8(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "kxsj.yml").write_text("title: t\nmath: build\n", encoding="utf-8")
+    code = ("import sys; from pathlib import Path; from kxsj.config import load_config; "
+            f"c, d = load_config(Path({str(tmp_path)!r})); print(c.math, 'py_mini_racer' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["build", "False"]
+
+
 def test_committed_stylesheet_is_the_engines():
     committed = (ROOT / "static" / mathengine.STYLESHEET).read_text(encoding="utf-8")
     chars = (ROOT / "src" / "kxsj" / "data" / mathcss.CHARS).read_text(encoding="utf-8")

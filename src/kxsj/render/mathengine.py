@@ -45,12 +45,17 @@ class MathEngineError(RuntimeError):
 
 
 def available() -> bool:
-    """Whether V8 (the ``mini-racer`` wheel) can be imported here."""
+    """Whether V8 (the ``mini-racer`` wheel) is installed here.
+
+    Found, not imported: every build checks the math mode, and a build with
+    nothing to typeset (nothing changed) should not pay for loading V8.
+    """
+    from importlib.util import find_spec
+
     try:
-        import py_mini_racer  # noqa: F401
-    except ImportError:
+        return find_spec("py_mini_racer") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def _bundle_text() -> str:
