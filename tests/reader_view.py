@@ -54,6 +54,7 @@ class Visit:
     page_chars: Counter = field(default_factory=Counter)
     width: dict[int, int] = field(default_factory=dict)  # viewport -> document width
     boxes: dict[int, dict] = field(default_factory=dict)  # viewport -> DISPLAY_BOXES' answer
+    cut: dict[int, list[str]] = field(default_factory=dict)  # viewport -> CUT_OFF's answer
     equation_links: int = 0  # links MathJax made to equations (\\eqref, \\ref)
     dangling: list[str] = field(default_factory=list)  # "#id" links in the post to no element
     console: list[str] = field(default_factory=list)
@@ -162,6 +163,47 @@ READ_PAGE = """() => {
 
 DOCUMENT_WIDTH = "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
 
+# Nothing in a post's text sticks out of its block (``.post-body > *``).
+# The blocks are laid out and painted contained (site.css: content-visibility),
+# so what sticks out would be cut off rather than widen the page, and the
+# page width alone no longer shows it.  A long inline formula is made to
+# scroll in its own box as it comes near the screen (mathview.js): each one
+# found sticking out is brought into view, then measured again.  What is
+# inside a scrolling box (a wide table, code) is that box's to show.
+CUT_OFF = """async () => {
+  const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const settled = async (el) => {  // the observer's answer comes a task or two after the frame
+    for (let i = 0; i < 20 && sticksOut(el); i++) await frames();
+    return !sticksOut(el);
+  };
+  const scrolls = (el, block) => {
+    for (let a = el.parentElement; a && a !== block; a = a.parentElement) {
+      const style = getComputedStyle(a);  // an inline element never scrolls, whatever its overflow says
+      if (style.display !== 'inline' && ['auto', 'scroll'].includes(style.overflowX)) return true;
+    }
+    return false;
+  };
+  const sticksOut = (el) => {
+    const block = el.closest('.post-body > *');
+    if (!block || scrolls(el, block)) return false;
+    const b = block.getBoundingClientRect(), r = el.getBoundingClientRect();
+    return r.right > b.right + 1 || r.left < b.left - 1;
+  };
+  const name = (el) => (el.getAttribute('data-tex') || el.tagName).slice(0, 60);
+  const problems = [];
+  for (const el of [...document.querySelectorAll('.post-body mjx-container')].filter(sticksOut)) {
+    el.scrollIntoView({block: 'center'});
+    if (!(await settled(el))) problems.push(`sticks out of its block: ${name(el)}`);
+  }
+  window.scrollTo(0, 0);
+  for (const block of document.querySelectorAll('.post-body > *')) {
+    if (getComputedStyle(block).overflowX === 'visible' && block.scrollWidth > block.clientWidth + 1) {
+      problems.push(`${block.tagName.toLowerCase()} is ${block.scrollWidth - block.clientWidth} px wider than its box: ${block.textContent.trim().slice(0, 40)}`);
+    }
+  }
+  return problems;
+}"""
+
 # Every display equation: fits its box, or scrolls inside it (overflow auto,
 # a background gradient as the cue that more follows); scrolled to its end,
 # its equation numbers (mjx-labels' cells) lie inside the box and the viewport.
@@ -223,11 +265,13 @@ async def visit(context, base: str, expected: Expected) -> Visit:
         else:
             await page.evaluate("() => document.fonts.ready")
         result.width[PHONE] = await page.evaluate(DOCUMENT_WIDTH)
+        result.cut[PHONE] = await page.evaluate(CUT_OFF)
         result.boxes[PHONE] = await page.evaluate(DISPLAY_BOXES)
         read = await page.evaluate(READ_PAGE)
         await page.set_viewport_size({"width": DESKTOP, "height": 800})
         await page.evaluate("() => new Promise(requestAnimationFrame)")  # mathview.js measures again
         result.width[DESKTOP] = await page.evaluate(DOCUMENT_WIDTH)
+        result.cut[DESKTOP] = await page.evaluate(CUT_OFF)
         result.boxes[DESKTOP] = await page.evaluate(DISPLAY_BOXES)
     except Exception as exc:  # reported per page by the tests, never hides the others
         result.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"

@@ -8,7 +8,7 @@ corpus (``10180``, 223 formulas).  Checked in Chromium:
 * at 390 px no page is wider than the viewport; a wide display equation
   scrolls in its own box with a cue, its number reachable; a long inline
   formula scrolls in its own box (``mathview.js`` marks it);
-* printed on A4 (print media at the printed column's width, and a real PDF):
+* printed on A4 (``beforeprint``, then print media at the printed column's width; and a real PDF):
   no header, search box or footer, no formula past the column's edge;
 * right-click (or Enter on a focused formula) shows 「复制公式源码」, which
   copies the TeX with its delimiters, through the clipboard or, without
@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reader_view import DISPLAY_BOXES
+from reader_view import CUT_OFF, DISPLAY_BOXES
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.render.math import has_math
@@ -153,11 +153,22 @@ def test_nothing_widens_a_phone_page(site, page, serve_dir, title):
     assert width <= PHONE
     boxes = page.evaluate(DISPLAY_BOXES)
     assert boxes["problems"] == [] and boxes["scroll"] >= 1 and boxes["numbered"] >= 1, boxes
+    assert page.evaluate(CUT_OFF) == []
     if title:  # the long inline formula scrolls in its own box; the short one is left alone
         wide = page.evaluate("""() => [...document.querySelectorAll('mjx-container.kxsj-math-wide')]
           .map((el) => [el.getAttribute('data-tex'), el.scrollWidth > el.clientWidth, getComputedStyle(el).overflowX])""")
         assert wide == [[LONG_INLINE, True, "auto"]]
     assert page.kxsj_errors == [] and page.kxsj_external == []
+
+
+def test_a_long_inline_formula_left_unfitted_is_seen_sticking_out(site, page, serve_dir):
+    """The check above can fail: without mathview.js the long inline formula sticks out of its paragraph."""
+    base = serve_dir(site)
+    page.route("**/mathview.js", lambda route: route.abort())
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    typeset(page, base + page_of(site, "公式的读法"))
+    cut = page.evaluate(CUT_OFF)
+    assert cut[0] == f"sticks out of its block: {LONG_INLINE[:60]}" and len(cut) == 2, cut  # the formula, and so its paragraph
 
 
 # --- print --------------------------------------------------------------------
@@ -178,6 +189,7 @@ def test_printed_on_a4_no_formula_is_cut_and_no_header_is_shown(site, page, serv
     base = serve_dir(site)
     page.set_viewport_size({"width": PHONE, "height": 800})  # measured for paper whatever the screen
     typeset(page, base + (page_of(site, title) if title else f"archives/{HEAVY}/"))
+    page.evaluate("() => dispatchEvent(new Event('beforeprint'))")  # what a browser does first when asked to print
     page.set_viewport_size({"width": PRINT_COLUMN, "height": 1000})
     page.emulate_media(media="print")
     printed = page.evaluate(PRINTED, PRINT_COLUMN)

@@ -256,6 +256,8 @@ def test_visible_text_is_the_source_text(site, visits):
 def test_pages_are_no_wider_than_the_viewport(visits, viewport):
     too_wide = [f"{key}: {seen.width[viewport]} px" for key, seen in sorted(visits.items()) if seen.width.get(viewport, 0) > viewport]
     assert not too_wide, f"{len(too_wide)} pages wider than {viewport} px:\n" + "\n".join(too_wide)
+    cut = [f"{key}: {p}" for key, seen in sorted(visits.items()) for p in seen.cut.get(viewport, [])]
+    assert not cut, f"{len(cut)} things stick out of their block at {viewport} px:\n" + "\n".join(cut[:40])
     assert all(seen.width.get(viewport) for seen in visits.values() if not seen.failure)
 
 

@@ -42,14 +42,29 @@
     return block.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
   }
 
-  function fitInline() {
-    var inline = formulas().filter(function (el) { return !isDisplay(el); });
-    inline.forEach(function (el) { el.classList.remove(WIDE); });
-    inline.map(function (el) {  // read all, then write: one layout
-      return [el, el.getBoundingClientRect().width > lineWidth(el) + 0.5];
+  // Measured lazily: a formula is measured when it comes near the screen
+  // (and again when the width changes), so loading a long page lays out
+  // only what is shown (site.css lets the browser skip the rest).  Its
+  // natural width is the larger of its box and its scroll width, so a
+  // formula already marked is measured without unmarking it.
+  function fitInline(els) {
+    els.map(function (el) {  // read all, then write: one layout
+      return [el, Math.max(el.getBoundingClientRect().width, el.scrollWidth) > lineWidth(el) + 0.5];
     }).forEach(function (pair) {
-      if (pair[1]) pair[0].classList.add(WIDE);
+      pair[0].classList.toggle(WIDE, pair[1]);
     });
+  }
+
+  var watcher = null;
+
+  function watchInline() {
+    var inline = formulas().filter(function (el) { return !isDisplay(el); });
+    if (!window.IntersectionObserver) return fitInline(inline);
+    if (watcher) watcher.disconnect();
+    watcher = new IntersectionObserver(function (entries) {
+      fitInline(entries.filter(function (e) { return e.isIntersecting; }).map(function (e) { return e.target; }));
+    }, {rootMargin: '100% 0px'});
+    inline.forEach(function (el) { watcher.observe(el); });
   }
 
   // --- 2. print: scale what is wider than the paper ----------------------
@@ -79,11 +94,6 @@
       if (pair[1]) pair[0].style.setProperty('--kxsj-print-zoom', pair[1].toFixed(3));
       else pair[0].style.removeProperty('--kxsj-print-zoom');
     });
-  }
-
-  function fit() {
-    fitInline();
-    fitPrint();
   }
 
   // --- 3. copy the TeX ---------------------------------------------------
@@ -198,14 +208,18 @@
     formulas().forEach(function (el) {
       if (!el.hasAttribute('tabindex') && el.hasAttribute('data-tex')) el.setAttribute('tabindex', '0');
     });
-    fit();
+    watchInline();
   }
 
-  var pending = 0;
+  var pending = 0, width = window.innerWidth;
   window.addEventListener('resize', function () {
+    if (window.innerWidth === width) return;  // a phone's toolbar sliding away changes the height only
+    width = window.innerWidth;
     cancelAnimationFrame(pending);
-    pending = requestAnimationFrame(fit);
+    pending = requestAnimationFrame(watchInline);
   });
+  // Print: measured as the page is about to be printed, on the screen's
+  // layout, which fitPrint scales from.
   window.addEventListener('beforeprint', fitPrint);
 
   var startup = window.MathJax && window.MathJax.startup;

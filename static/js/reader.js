@@ -96,7 +96,7 @@
     window.addEventListener('scroll', function () {
       if (!pending) { pending = true; window.requestAnimationFrame(update); }
     }, { passive: true });
-    update();
+    window.requestAnimationFrame(update);  // after the first layout, not forcing one while the page loads
   }
 
   function fallbackCopy(text, source) {
