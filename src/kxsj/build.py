@@ -103,7 +103,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     html_of = post_html(to_html or speed.renderer(), posts, config)
     site = render_stage(
         options, config, posts, html_of, diags, start, memo=speed.page_memo(posts, config),
-        render_pages=speed.render_pages(cleanup), bytecode=speed.template_cache(config),
+        render_pages=speed.render_pages(cleanup), bytecode=speed.template_cache(config), to_feed=speed.feed_bodies(),
     )
     if site is None:
         return report(len(posts), 0, written=False)

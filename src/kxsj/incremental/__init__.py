@@ -16,6 +16,7 @@ changes no output, only the time it takes.
 * ``parse`` (+ ``parse_codec``): parse results of unchanged files;
 * ``related``: the related-posts answer while titles and tags stay;
 * ``pages``: pages of the previous output reused when their key is unchanged;
+* ``feed_bodies``: the feed's bodies with their formulas as MathML;
 * ``templates``: compiled templates, in the user's cache folder;
 * ``stamp``: nothing changed since the last build -> nothing to do;
 * ``workers``, ``page_workers``: bodies and pages rendered on every core;

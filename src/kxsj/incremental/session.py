@@ -14,6 +14,7 @@ at each step for the hooks that make the step cheap:
 * ``page_memo(posts, config)`` and ``render_pages``: pages whose key did
   not change are linked from the current output, the rest rendered on
   every core (``kxsj.incremental.pages``, ``page_workers``);
+  ``feed_bodies()``: the feed's MathML bodies kept (``feed_bodies``);
 * ``save_into(new_output)`` and ``record(...)``: one save path for every
   cache, written into the new output before it is committed.
 
@@ -36,6 +37,7 @@ from kxsj.render.context import RenderContext
 
 if TYPE_CHECKING:
     from kxsj.incremental.bodies import CachedRenderer
+    from kxsj.incremental.feed_bodies import FeedBodies
     from kxsj.incremental.pages import PageStore
 
 EARLY_WORKERS_FILES = 24
@@ -63,6 +65,7 @@ class Incremental:
         self.parsed = self.related = self.reading = None
         self.cached: Optional["CachedRenderer"] = None
         self.pages: Optional["PageStore"] = None
+        self.feed: Optional["FeedBodies"] = None
         self._early = False
         self._drafts: list[str] = []
         self._collecting = False  # whether garbage collection was on before the load
@@ -166,6 +169,15 @@ class Incremental:
 
         return TemplateCodeCache(config)
 
+    def feed_bodies(self) -> Optional[Callable[[str], str]]:
+        """The feed's MathML bodies from the store (``kxsj.incremental.feed_bodies``)."""
+        if not self.enabled:
+            return None
+        from kxsj.incremental.feed_bodies import FeedBodies
+
+        self.feed = FeedBodies(self.store)
+        return self.feed
+
     def render_pages(self, cleanup: contextlib.ExitStack) -> Callable:
         """``render_site``'s batch renderer: pages over every core, written by the workers into a
         spool beside the output and linked from there (``close_spool`` removes it)."""
@@ -192,11 +204,15 @@ class Incremental:
         if self._drafts:
             self.pages = None  # its manifest names the drafts' pages
             self.store.leave_out(self._drafts)
+            if self.feed is not None:
+                self.feed.keep_none()  # the feed may show a draft, kept by its HTML, not its Markdown
 
     def save_into(self, folder: Path) -> None:
         """Every cache into the new output (``folder``), before it is committed."""
         if not self.enabled:
             return
+        if self.feed is not None:
+            self.feed.keep_unasked()
         self.store.save_into(folder)
         if self.parsed is not None:
             self.parsed.save_into(Path(folder) / CACHE_DIR)

@@ -170,6 +170,14 @@ class Namespace:
             shard[ident] = html
             self._dirty.add(n)
 
+    def keep_all(self) -> None:
+        """Count every entry of the current output's shards as used by this build (``save_into`` carries them over)."""
+        if self.dir is None or not self.dir.is_dir():
+            return
+        for n in range(self.shards):
+            if (self.dir / f"{n:02x}.bin").is_file():
+                self._used.setdefault(n, set()).update(self._shard(n).keys())
+
     def leave_out(self, texts: Iterable[str]) -> None:
         """Keep none of ``texts`` (a ``--drafts`` build's drafts): they are not saved, and their shards are rewritten."""
         for text in texts:
@@ -297,6 +305,10 @@ class Store:
             folder = self.home / name if self.home is not None else None
             kept = self._open[name] = Namespace(folder, key, shards=shards, digests=self.digests)
         return kept
+
+    def close(self, name: str) -> None:
+        """Save nothing of namespace ``name`` (the current output's entries are not carried over)."""
+        self._open.pop(name, None)
 
     def leave_out(self, texts: list[str]) -> None:
         for space in self._open.values():

@@ -21,7 +21,6 @@ from kxsj.model import Post
 from kxsj.render.citation import cite
 from kxsj.render.feed import atom_date, atom_id, xml_safe
 from kxsj.render.mathbuild import feed_body
-from kxsj.render.mathengine import release
 from kxsj.render.plan import PageSpec, month_path, plan_site, year_path
 from kxsj.render.sidebar import SIDEBAR_TEMPLATES, render_sidebar
 from kxsj.render.rendered import (  # noqa: F401 - the page types, importable from here as before
@@ -34,7 +33,7 @@ class _Site:
     """Shared state while the pages are rendered: config, templates, URL maps."""
 
     def __init__(self, plan, config: Config, env: jinja2.Environment, memo: Optional[PageMemo] = None,
-                 later: bool = False):
+                 later: bool = False, to_feed: Optional[Callable[[str], str]] = None):
         self.memo = memo
         self.later: Optional[list[tuple[int, Callable[[], bytes]]]] = [] if later else None
         """Pages to render once all are known (``render_site``'s ``render_pages``): (index, make)."""
@@ -61,7 +60,7 @@ class _Site:
             post_card=lambda rp: env.kxsj_site.post_card(rp),
             atom_date=atom_date,
             atom_id=lambda path: atom_id(env.kxsj_site.config, path),
-            feed_body=feed_body,  # formulas as MathML in the feed (kxsj.render.mathbuild)
+            feed_body=to_feed or feed_body,  # formulas as MathML in the feed (kxsj.render.mathbuild)
             sidebar=lambda: env.kxsj_site.sidebar,
         )
         self.pages: list[Page] = []
@@ -130,6 +129,7 @@ def render_site(
     memo: Optional[PageMemo] = None,
     same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
     render_pages: Optional["RenderPages"] = None,
+    to_feed: Optional[Callable[[str], str]] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
@@ -143,16 +143,19 @@ def render_site(
     ``kxsj.incremental.page_workers.call_all``); a memo then sees empty content for
     those pages, so only a memo that keeps no content (``PageStore``) goes with it.
     It may give a page as the path of a file holding it (a spool file), which
-    the page then carries as its ``reuse`` file.
+    the page then carries as its ``reuse`` file.  ``to_feed`` is
+    ``kxsj.render.mathbuild.feed_body`` as the caller keeps it
+    (``kxsj.incremental.feed_bodies``).  The feed may start MathJax's V8
+    here: a caller that forks afterwards releases it
+    (``kxsj.render.mathengine.release``).
     """
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
     diags += url_diags
     plan = plan_site(rendered, config)
-    site = _Site(plan, config, env or make_environment(config, root), memo, later=render_pages is not None)
+    site = _Site(plan, config, env or make_environment(config, root), memo, later=render_pages is not None, to_feed=to_feed)
     for spec in plan.specs:
         site.make(spec)
     if render_pages is not None:
         site.render_later(render_pages)
-    release()  # the feed's MathML may have started V8 here: no V8 thread left, so this process may fork again
     return SiteRender(site.pages, diags, posts=len(rendered))

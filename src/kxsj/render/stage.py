@@ -28,16 +28,17 @@ def post_html(to_html: Callable[[str], str], posts: list[Post], config: Config) 
 
 def render_stage(
     options, config: Config, posts: list[Post], to_html: Callable[[str], str], diags: list[Diagnostic], start: float,
-    memo=None, render_pages=None, bytecode=None,
+    memo=None, render_pages=None, bytecode=None, to_feed=None,
 ):
     """The render stage: every page (``kxsj.render.pages.render_site``), or None when a template or the disk failed.
 
-    The failure is reported in ``diags``; ``memo``, ``render_pages`` and
-    ``bytecode`` are the speed hooks (``kxsj.incremental.session``).
+    The failure is reported in ``diags``; ``memo``, ``render_pages``,
+    ``bytecode`` and ``to_feed`` are the speed hooks (``kxsj.incremental.session``).
     """
     import jinja2
 
     from kxsj.progress import Progress
+    from kxsj.render.mathengine import release
     from kxsj.render.pages import render_site
     from kxsj.render.templates import make_environment
     from kxsj.write.lock import describe_os_error
@@ -46,7 +47,7 @@ def render_stage(
     try:
         site = render_site(
             posts, config, to_html, options.root, progress, memo=memo, render_pages=render_pages,
-            env=make_environment(config, options.root, bytecode, reload=False),
+            env=make_environment(config, options.root, bytecode, reload=False), to_feed=to_feed,
         )
     except jinja2.TemplateError as exc:  # a site's own template is broken
         where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
@@ -57,5 +58,6 @@ def render_stage(
         return None
     finally:
         progress.finish()
+        release()  # the feed's MathML may have started V8: no V8 thread left, so this process may fork again
     diags += site.diagnostics
     return site

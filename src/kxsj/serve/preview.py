@@ -34,6 +34,7 @@ from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
 from kxsj.incremental.serve_quick import LoadedPosts
 from kxsj.incremental.bodies import html_key, reading_counter
+from kxsj.incremental.feed_bodies import FeedBodies
 from kxsj.incremental.serve_memo import AttachMemo, FileMemo, HtmlMemo, PageMemo
 from kxsj.incremental.store import Store
 from kxsj.render.context import RenderContext
@@ -79,6 +80,8 @@ class PreviewSite:
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
         self.attached = AttachMemo()
+        self.feed_bodies = FeedBodies(self.store)
+        """The feed's MathML bodies, kept between saves (MathJax's V8 too: nothing here forks)."""
         self._to_html = None
         self.config: Optional[Config] = None
         self._config_diags: list[Diagnostic] = []
@@ -159,7 +162,7 @@ class PreviewSite:
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
-            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo, same=self.page_memo.same)
+            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo, same=self.page_memo.same, to_feed=self.feed_bodies)
         except jinja2.TemplateError as exc:  # keep the last good pages
             where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
