@@ -35,8 +35,9 @@ from kxsj.load import parse_post_file
 from kxsj.model import Diagnostic, Post
 from kxsj.incremental.serve_memo import FileMemo
 
-BODY_FIELDS = ("body", "excerpt", "has_more")
-"""What a Markdown post's parse takes from its text below the front matter."""
+BODY_FIELDS = ("body", "excerpt", "has_more", "line_map")
+"""What a Markdown post's parse takes from its text below the front matter
+(``line_map`` moves with a ``<!--more-->`` line; only diagnostics of the post's own text read it)."""
 
 
 def _with_body_of(post: Post, source: Post) -> Post:

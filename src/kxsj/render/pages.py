@@ -97,6 +97,16 @@ class _Site:
 
         self.made(spec.path, spec.template, context, make)
 
+    def page(self, spec: PageSpec) -> Page:
+        """The page of ``spec`` alone, once the site is made (``kxsj serve`` makes a saved post's pages again so)."""
+        self.env.kxsj_site = self
+        self.make(spec)
+        return self.pages.pop()
+
+    def forget_card(self, rp: RenderedPost) -> None:
+        """Drop ``rp``'s card: no page shows that rendered post any more."""
+        self._cards.pop(id(rp), None)
+
     def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
         """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
         if self.later is not None:
@@ -130,6 +140,7 @@ def render_site(
     memo: Optional[PageMemo] = None,
     same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
     render_pages: Optional["RenderPages"] = None,
+    keep: Optional[Callable[..., None]] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
@@ -143,7 +154,9 @@ def render_site(
     ``kxsj.incremental.page_workers.call_all``); a memo then sees empty content for
     those pages, so only a memo that keeps no content (``PageStore``) goes with it.
     It may give a page as the path of a file holding it (a spool file), which
-    the page then carries as its ``reuse`` file.
+    the page then carries as its ``reuse`` file.  ``keep(plan, site, result)``,
+    when given, is called with the plan, the ``_Site`` and the result, for
+    ``kxsj serve`` to make a few pages again after a save (``kxsj.incremental.serve_pages``).
     """
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
@@ -155,4 +168,7 @@ def render_site(
     if render_pages is not None:
         site.render_later(render_pages)
     release()  # the feed's MathML may have started V8 here: no V8 thread left, so this process may fork again
-    return SiteRender(site.pages, diags, posts=len(rendered))
+    result = SiteRender(site.pages, diags, posts=len(rendered))
+    if keep is not None:
+        keep(plan, site, result)
+    return result
