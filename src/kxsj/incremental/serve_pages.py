@@ -82,8 +82,8 @@ def _swapped(value: Any, swap: dict[int, Any]) -> Any:
     kind = type(value)
     if kind in _POSTS:
         return swap.get(id(value), value)
-    if kind is list or kind is tuple:
-        items = [_swapped(item, swap) for item in value]
+    if kind is list or kind is tuple:  # mostly lists of rendered posts: swapped without a call each
+        items = [swap.get(id(item), item) if type(item) in _POSTS else _swapped(item, swap) for item in value]
         return value if all(a is b for a, b in zip(items, value)) else kind(items)
     if kind is dict:
         items = {k: _swapped(v, swap) for k, v in value.items()}  # a key is hashable: never a post

@@ -93,7 +93,8 @@ class LoadedPosts:
         assign_reading([post])
         posts = list(self.posts)
         posts[at] = post
-        diags = [d for d in self.diagnostics if not any(d is o for o in old_diags)] + file_diags
+        gone = {id(d) for d in old_diags}  # the memo's own objects: the file's last diagnostics, by identity
+        diags = [d for d in self.diagnostics if id(d) not in gone] + file_diags
         self.posts, self.diagnostics = posts, diags
         key = title_key(post.title)
         if self._titles.get(key) is old:  # the title is unchanged: that is its only entry

@@ -274,10 +274,12 @@ class PreviewSite:
         return found
 
     def _note_problems(self, changed: set[Path], diags: list[Diagnostic], site_errors: list[Diagnostic]) -> None:
+        linted = self._linted
         for path in changed:
             self.problems.pop(str(path), None)
         for d in diags:
-            if (d.level == "error" or d in self._linted) and _abs(d.path) in changed:
+            # ``linted and``: most saves lint nothing, and hashing thousands of diagnostics is not free.
+            if (d.level == "error" or linted and d in linted) and _abs(d.path) in changed:
                 self.problems.setdefault(str(_abs(d.path)), []).append(d)
         self.problems.pop("", None)
         if site_errors:
