@@ -65,11 +65,13 @@ def held_posts(value: Any) -> Optional[list]:
             found.append(item)
         elif kind in _LEAVES or isinstance(item, str):
             continue
-        elif kind is list or kind is tuple:
-            todo.extend(item)
-        elif kind is dict:
-            todo.extend(item.keys())
-            todo.extend(item.values())
+        elif kind is list or kind is tuple or kind is dict:
+            for inner in (item if kind is not dict else [*item.keys(), *item.values()]):
+                inner_kind = type(inner)  # most items are posts or text: no trip through the stack
+                if inner_kind in _POSTS:
+                    found.append(inner)
+                elif inner_kind not in _LEAVES:
+                    todo.append(inner)
         elif dataclasses.is_dataclass(item) and not isinstance(item, type):
             todo.extend(getattr(item, f.name) for f in dataclasses.fields(item))
         else:
