@@ -189,3 +189,28 @@ def test_only_text_differs_sees_every_other_field(site):
     assert only_text_differs(post, dataclasses.replace(post, body="x", excerpt="y", has_more=True, chars=1, reading_minutes=9))
     for change in ({"title": "别的"}, {"tags": ["新"]}, {"assets": [("a.png", "/x/a.png")]}, {"cites": []} if post.cites else {"url": "/x/"}):
         assert not only_text_differs(post, dataclasses.replace(post, **change)), change
+
+
+def test_a_sidebar_showing_a_text_field_is_made_again(site, monkeypatch):
+    """A site's own sidebar that shows the reading time of the newest posts: a save changing it rebuilds every page."""
+    shipped = Path(preview_module.__file__).resolve().parents[3] / "templates" / "_sidebar.html"
+    (site / "templates").mkdir()
+    own = shipped.read_text(encoding="utf-8").replace(
+        "{{ post.title }}</a>", "{{ post.title }}</a> {{ post.reading_minutes }}分钟", 1
+    )
+    assert own != shipped.read_text(encoding="utf-8")
+    (site / "templates" / "_sidebar.html").write_text(own, encoding="utf-8")
+    preview = PreviewSite(site, site / "posts")
+    preview.build()
+    renders = _renders(monkeypatch)
+    newest = site / "posts" / "newest.md"
+    newest.write_text(NEWEST + "\n一句。\n", encoding="utf-8")  # the same reading time: only its pages
+    preview.build([newest])
+    assert renders[0] == 0
+    _as_fresh(preview, site)
+    newest.write_text(NEWEST + f"\n{LONG}\n", encoding="utf-8")  # a longer read: the sidebar of every page
+    before = renders[0]
+    rebuild = preview.build([newest])
+    assert renders[0] == before + 1
+    assert len(rebuild.changed_pages) > 100
+    _as_fresh(preview, site)
