@@ -214,3 +214,22 @@ def test_a_sidebar_showing_a_text_field_is_made_again(site, monkeypatch):
     assert renders[0] == before + 1
     assert len(rebuild.changed_pages) > 100
     _as_fresh(preview, site)
+
+
+def test_a_neighbour_showing_a_text_field_is_made_again_every_time(site):
+    """A page found to read nothing of a post's text is kept at its next save; one that reads some never is."""
+    shipped = Path(preview_module.__file__).resolve().parents[3] / "templates" / "post.html"
+    (site / "templates").mkdir()
+    own = shipped.read_text(encoding="utf-8").replace(
+        "{{ post_link(next.post) }}", "{{ post_link(next.post) }}（{{ next.post.reading_minutes }}分钟）", 1
+    )
+    assert own != shipped.read_text(encoding="utf-8")
+    (site / "templates" / "post.html").write_text(own, encoding="utf-8")
+    preview = PreviewSite(site, site / "posts")
+    preview.build()
+    edited = site / "posts" / CORPUS_POSTS[1]
+    text = edited.read_text(encoding="utf-8")
+    for extra in ("\n一句。\n", f"\n{LONG}\n", f"\n{LONG}{LONG}\n", "\n短了。\n"):
+        edited.write_text(text + extra, encoding="utf-8")
+        preview.build([edited])
+        _as_fresh(preview, site)

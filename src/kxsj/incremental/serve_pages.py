@@ -26,6 +26,11 @@ Why that gives what ``render_site`` would give:
   a ``Post`` holds other posts only as ``PostRef`` (URL and title).  A
   context holding anything else keeps this class from answering at all.
 
+Of the pages showing the post, those that read nothing of its text when
+last made (a neighbour's link to it, the year's list of titles: see
+``kxsj.incremental.text_reads``) are kept as they are: their other inputs
+are unchanged, and what they read of the post is too.
+
 A new body that fails to render, or a change to anything but the text,
 takes the full path, which then remembers its plan for the next save.
 """
@@ -38,12 +43,15 @@ from typing import Any, Callable, Optional
 from kxsj.model import Post
 from kxsj.render.mathengine import release
 from kxsj.render.plan import PageSpec
-from kxsj.render.rendered import RenderedPost, SiteRender, render_posts
+from kxsj.render.rendered import Page, RenderedPost, SiteRender, render_posts
 from kxsj.render.sidebar import render_sidebar, sidebar_data
 from kxsj.incremental.serve_quick import BODY_FIELDS
+from kxsj.incremental.text_reads import Watch, not_text
 
 BLIND_FIELDS = BODY_FIELDS + ("chars", "reading_minutes")
 """A post's fields that follow from its text: the plan of the site reads none of them."""
+
+NOT_TEXT = not_text(BLIND_FIELDS)
 
 _COMPARED = tuple(f.name for f in dataclasses.fields(Post) if f.compare and f.name not in BLIND_FIELDS)
 _LEAVES = (str, int, float, bool, bytes, type(None))
@@ -114,6 +122,8 @@ class _Last:
         self.order = [rp.post for rp in plan.posts]
         """The posts the site shows, newest first (``site.posts``' posts, as this class swaps them)."""
         self.rendered = {id(rp.post): rp for rp in plan.posts}
+        self.blind_to: dict[int, int] = {}
+        """Spec index -> id of the post whose text its page, as last made, read nothing of (``kxsj.incremental.text_reads``)."""
         self.shown_by: dict[int, list[int]] = {}
         """id of a post or rendered post -> the indices of the specs whose context holds it."""
         self.complete = True
@@ -147,8 +157,10 @@ class QuickPages:
     def after_save(self, posts: list[Post], memo) -> Optional[SiteRender]:
         """The site for ``posts``, or None when they are not last build's with one post's text changed.
 
-        ``memo`` is the preview's ``PageMemo``: the pages made again go
-        through it, and it learns the new rendered post.
+        ``memo`` is the preview's ``PageMemo``: it learns the new rendered
+        post.  The pages made again do not go through it (each is made
+        with the saved post's stand-ins, ``kxsj.incremental.text_reads``);
+        what it keeps for them stays true of what it was made from.
         """
         last = self._last
         if last is None or len(posts) != len(last.posts):
@@ -169,11 +181,23 @@ class QuickPages:
         if id(old) in last.in_sidebar and not self._same_sidebar(last, swap):
             return None
         memo.carry()
-        remade = sorted(set(last.shown_by.get(id(old), [])) | set(last.shown_by.get(id(old_rp), [])))
-        specs = {i: _remade(last.specs[i], swap) for i in remade}
-        pages = {i: last.site.page(spec) for i, spec in specs.items()}
+        showing = sorted(set(last.shown_by.get(id(old), [])) | set(last.shown_by.get(id(old_rp), [])))
+        specs = {i: _remade(last.specs[i], swap) for i in showing}
+        pages: dict[int, Page] = {}
+        blind: dict[int, bool] = {}
+        for i in showing:
+            if last.blind_to.get(i) == id(old):  # made reading nothing of the text, which is all that changed
+                blind[i] = True
+            else:
+                pages[i], blind[i] = _watched_page(last.site, last.specs[i], (old, old_rp), (new, new_rp))
+        memo.rendered += len(pages)
         release()  # as render_site: the feed's MathML may have started V8
         self._commit(last, at, old, new, old_rp, new_rp, specs, pages)
+        for i, reads_no_text in blind.items():
+            if reads_no_text:
+                last.blind_to[i] = id(new)
+            else:
+                last.blind_to.pop(i, None)
         return SiteRender(list(last.pages), list(last.diagnostics), posts=last.count)
 
     @staticmethod
@@ -186,7 +210,9 @@ class QuickPages:
 
     def _commit(self, last: _Last, at: int, old: Post, new: Post, old_rp, new_rp, specs, pages) -> None:
         for i, spec in specs.items():
-            last.specs[i], last.pages[i] = spec, pages[i]
+            last.specs[i] = spec
+        for i, page in pages.items():
+            last.pages[i] = page
         last.posts[at] = new
         last.order = [new if post is old else post for post in last.order]
         if new_rp is not old_rp:
@@ -200,6 +226,17 @@ class QuickPages:
             last.in_sidebar.discard(id(old))
             last.in_sidebar.add(id(new))
         self.gone_texts = tuple(t for t in (old.body, old.excerpt) if t not in (new.body, new.excerpt))
+
+
+def _watched_page(site, spec: PageSpec, old: tuple, new: tuple) -> tuple[Page, bool]:
+    """The page of ``spec`` with ``new`` (post, rendered post) for ``old``; and whether it read none of the text."""
+    watch = Watch(*new)
+    try:
+        page = site.page(_remade(spec, {id(old[0]): watch.post, id(old[1]): watch.rendered}))
+        site.forget_card(watch.rendered)
+        return page, watch.reads <= NOT_TEXT
+    finally:
+        watch.close()
 
 
 def _remade(spec: PageSpec, swap: dict[int, Any]) -> PageSpec:

@@ -98,9 +98,14 @@ class _Site:
         self.made(spec.path, spec.template, context, make)
 
     def page(self, spec: PageSpec) -> Page:
-        """The page of ``spec`` alone, once the site is made (``kxsj serve`` makes a saved post's pages again so)."""
+        """The page of ``spec`` rendered alone, not through the memo, once the site is made
+        (``kxsj serve`` makes a saved post's pages again so)."""
         self.env.kxsj_site = self
-        self.make(spec)
+        memo, self.memo = self.memo, None
+        try:
+            self.make(spec)
+        finally:
+            self.memo = memo
         return self.pages.pop()
 
     def forget_card(self, rp: RenderedPost) -> None:
