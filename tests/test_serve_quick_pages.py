@@ -191,15 +191,17 @@ def test_only_text_differs_sees_every_other_field(site):
         assert not only_text_differs(post, dataclasses.replace(post, **change)), change
 
 
+def _own_template(site: Path, name: str, old: str, new: str) -> None:
+    """The site's own copy of the shipped template ``name``, with ``old`` replaced by ``new``."""
+    shipped = (Path(preview_module.__file__).resolve().parents[3] / "templates" / name).read_text(encoding="utf-8")
+    assert old in shipped
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / name).write_text(shipped.replace(old, new, 1), encoding="utf-8")
+
+
 def test_a_sidebar_showing_a_text_field_is_made_again(site, monkeypatch):
     """A site's own sidebar that shows the reading time of the newest posts: a save changing it rebuilds every page."""
-    shipped = Path(preview_module.__file__).resolve().parents[3] / "templates" / "_sidebar.html"
-    (site / "templates").mkdir()
-    own = shipped.read_text(encoding="utf-8").replace(
-        "{{ post.title }}</a>", "{{ post.title }}</a> {{ post.reading_minutes }}分钟", 1
-    )
-    assert own != shipped.read_text(encoding="utf-8")
-    (site / "templates" / "_sidebar.html").write_text(own, encoding="utf-8")
+    _own_template(site, "_sidebar.html", "{{ post.title }}</a>", "{{ post.title }}</a> {{ post.reading_minutes }}分钟")
     preview = PreviewSite(site, site / "posts")
     preview.build()
     renders = _renders(monkeypatch)
@@ -218,13 +220,8 @@ def test_a_sidebar_showing_a_text_field_is_made_again(site, monkeypatch):
 
 def test_a_neighbour_showing_a_text_field_is_made_again_every_time(site):
     """A page found to read nothing of a post's text is kept at its next save; one that reads some never is."""
-    shipped = Path(preview_module.__file__).resolve().parents[3] / "templates" / "post.html"
-    (site / "templates").mkdir()
-    own = shipped.read_text(encoding="utf-8").replace(
-        "{{ post_link(next.post) }}", "{{ post_link(next.post) }}（{{ next.post.reading_minutes }}分钟）", 1
-    )
-    assert own != shipped.read_text(encoding="utf-8")
-    (site / "templates" / "post.html").write_text(own, encoding="utf-8")
+    _own_template(site, "post.html", "{{ post_link(next.post) }}",
+                  "{{ post_link(next.post) }}（{{ next.post.reading_minutes }}分钟）")
     preview = PreviewSite(site, site / "posts")
     preview.build()
     edited = site / "posts" / CORPUS_POSTS[1]
