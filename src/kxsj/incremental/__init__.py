@@ -20,6 +20,7 @@ changes no output, only the time it takes.
 * ``templates``: compiled templates, in the user's cache folder;
 * ``stamp``: nothing changed since the last build -> nothing to do;
 * ``workers``, ``page_workers``: bodies and pages rendered on every core;
-* ``serve_memo``, ``serve_quick``: the dev server's memos and its fast path
-  for a save that changed one Markdown body.
+* ``serve_memo``, ``serve_quick``, ``serve_pages``: the dev server's memos
+  and its fast path for a save that changed one Markdown body (the posts
+  of the last build with that one swapped in, then only the pages showing it).
 """

@@ -144,9 +144,21 @@ class HtmlMemo:
 
         return cached
 
-    def finish(self) -> None:
-        """End of a build: keep what it used, for the next one."""
-        self._kept, self._used = self._used, {}
+    def finish(self, gone: Optional[tuple[str, ...]] = None) -> None:
+        """End of a build: keep what it used, for the next one.
+
+        ``gone``, for a build that made one post's HTML only (the quick
+        path of ``kxsj.incremental.serve_pages``): everything is kept but
+        these texts, which that post no longer has.
+        """
+        if gone is None:
+            self._kept, self._used = self._used, {}
+            return
+        self._kept.update(self._used)
+        for text in gone:
+            if text not in self._used:
+                self._kept.pop(text, None)
+        self._used = {}
 
     def clear(self) -> None:
         self._kept, self._used = {}, {}
@@ -189,6 +201,10 @@ class PageMemo:
             rendered = kept
         self._posts_now[key] = rendered
         return rendered
+
+    def carry(self) -> None:
+        """A build that rendered only some posts (``kxsj.incremental.serve_pages``): the others stay as last build's."""
+        self._posts_now = {**self._posts, **self._posts_now}
 
     def __call__(self, path: str, template: str, context: dict, make: Callable[[], bytes]) -> bytes:
         kept = self._pages.get(path)

@@ -35,8 +35,9 @@ from kxsj.load import parse_post_file
 from kxsj.model import Diagnostic, Post
 from kxsj.incremental.serve_memo import FileMemo
 
-BODY_FIELDS = ("body", "excerpt", "has_more")
-"""What a Markdown post's parse takes from its text below the front matter."""
+BODY_FIELDS = ("body", "excerpt", "has_more", "line_map")
+"""What a Markdown post's parse takes from its text below the front matter
+(``line_map`` moves with a ``<!--more-->`` line; only diagnostics of the post's own text read it)."""
 
 
 def _with_body_of(post: Post, source: Post) -> Post:
@@ -92,7 +93,8 @@ class LoadedPosts:
         assign_reading([post])
         posts = list(self.posts)
         posts[at] = post
-        diags = [d for d in self.diagnostics if not any(d is o for o in old_diags)] + file_diags
+        gone = {id(d) for d in old_diags}  # the memo's own objects: the file's last diagnostics, by identity
+        diags = [d for d in self.diagnostics if id(d) not in gone] + file_diags
         self.posts, self.diagnostics = posts, diags
         key = title_key(post.title)
         if self._titles.get(key) is old:  # the title is unchanged: that is its only entry

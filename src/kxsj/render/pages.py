@@ -96,6 +96,21 @@ class _Site:
 
         self.made(spec.path, spec.template, context, make)
 
+    def page(self, spec: PageSpec) -> Page:
+        """The page of ``spec`` rendered alone, not through the memo, once the site is made
+        (``kxsj serve`` makes a saved post's pages again so)."""
+        self.env.kxsj_site = self
+        memo, self.memo = self.memo, None
+        try:
+            self.make(spec)
+        finally:
+            self.memo = memo
+        return self.pages.pop()
+
+    def forget_card(self, rp: RenderedPost) -> None:
+        """Drop ``rp``'s card: no page shows that rendered post any more."""
+        self._cards.pop(id(rp), None)
+
     def made(self, path: str, template: str, inputs: dict, make: Callable[[], bytes]) -> None:
         """A page ``make()`` renders from ``inputs`` (through the memo, when there is one)."""
         if self.later is not None:
@@ -130,6 +145,7 @@ def render_site(
     same: Optional[Callable[[RenderedPost], RenderedPost]] = None,
     render_pages: Optional["RenderPages"] = None,
     to_feed: Optional[Callable[[str], str]] = None,
+    keep: Optional[Callable[..., None]] = None,
 ) -> SiteRender:
     """All pages of the site for ``posts`` (already enriched: ``Post.url`` set).
 
@@ -147,7 +163,9 @@ def render_site(
     ``kxsj.render.mathbuild.feed_body`` as the caller keeps it
     (``kxsj.incremental.feed_bodies``).  The feed may start MathJax's V8
     here: a caller that forks afterwards releases it
-    (``kxsj.render.mathengine.release``).
+    (``kxsj.render.mathengine.release``).  ``keep(plan, site, result)``,
+    when given, is called with the plan, the ``_Site`` and the result, for
+    ``kxsj serve`` to make a few pages again after a save (``kxsj.incremental.serve_pages``).
     """
     rendered, diags = render_posts(posts, to_html, on_post, same)
     rendered, url_diags = _check_urls(rendered)
@@ -158,4 +176,7 @@ def render_site(
         site.make(spec)
     if render_pages is not None:
         site.render_later(render_pages)
-    return SiteRender(site.pages, diags, posts=len(rendered))
+    result = SiteRender(site.pages, diags, posts=len(rendered))
+    if keep is not None:
+        keep(plan, site, result)
+    return result

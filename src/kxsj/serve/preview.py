@@ -33,6 +33,7 @@ from kxsj.model import Diagnostic, Post
 from kxsj.render.pages import render_site
 from kxsj.render.templates import make_environment
 from kxsj.incremental.serve_quick import LoadedPosts
+from kxsj.incremental.serve_pages import QuickPages
 from kxsj.incremental.bodies import html_key, reading_counter
 from kxsj.incremental.feed_bodies import FeedBodies
 from kxsj.incremental.serve_memo import AttachMemo, FileMemo, HtmlMemo, PageMemo
@@ -79,6 +80,7 @@ class PreviewSite:
         """The build's store, held in memory: bodies' HTML under the key of the site's render settings."""
         self.linked = HtmlMemo()
         self.page_memo = PageMemo()
+        self.quick_pages = QuickPages()
         self.attached = AttachMemo()
         self.feed_bodies = FeedBodies(self.store)
         """The feed's MathML bodies, kept between saves (MathJax's V8 too: nothing here forks)."""
@@ -158,18 +160,18 @@ class PreviewSite:
         posts = list(posts)  # the posts as loaded are kept for the next save; these get their files
         diags += self.attached(posts, asset_dirs("static", self.root), self.posts_dir, reuse=quick is not None)
 
-        to_html = self.linked.wrap(post_html(self._to_html, posts, config))
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
-            site = render_site(posts, config, to_html, self.root, env=self.env, memo=self.page_memo, same=self.page_memo.same, to_feed=self.feed_bodies)
+            site = self._render(posts, quick is not None)
         except jinja2.TemplateError as exc:  # keep the last good pages
             where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
             site = None
             self.page_memo.clear()
+            self.quick_pages.clear()
+            self.linked.finish()
         self.store.forget_unused()
-        self.linked.finish()
         diags += build_errors
 
         changed_pages: list[str] = []
@@ -195,6 +197,24 @@ class PreviewSite:
             full=first or bool(kinds & {"config", "templates", "static"}),
             problems=self.overlay(),
         )
+
+    def _render(self, posts: list[Post], body_only: bool):
+        """Every page for ``posts``: after a body-only save, last build's with the saved post's pages made again."""
+        if body_only:
+            site = self.quick_pages.after_save(posts, self.page_memo)
+            if site is not None:
+                self.linked.finish(gone=self.quick_pages.gone_texts)
+                return site
+        self.quick_pages.clear()
+        to_html = self.linked.wrap(post_html(self._to_html, posts, self.config))
+
+        def keep(plan, made, result) -> None:
+            self.quick_pages.remember(posts, plan, made, result, to_html)
+
+        site = render_site(posts, self.config, to_html, self.root, env=self.env, memo=self.page_memo,
+                           same=self.page_memo.same, keep=keep, to_feed=self.feed_bodies)
+        self.linked.finish()
+        return site
 
     def _stored_html(self, config: Config):
         """Markdown -> HTML through the store's ``html`` namespace: a change of render settings is another key."""
@@ -257,10 +277,12 @@ class PreviewSite:
         return found
 
     def _note_problems(self, changed: set[Path], diags: list[Diagnostic], site_errors: list[Diagnostic]) -> None:
+        linted = self._linted
         for path in changed:
             self.problems.pop(str(path), None)
         for d in diags:
-            if (d.level == "error" or d in self._linted) and _abs(d.path) in changed:
+            # ``linted and``: most saves lint nothing, and hashing thousands of diagnostics is not free.
+            if (d.level == "error" or linted and d in linted) and _abs(d.path) in changed:
                 self.problems.setdefault(str(_abs(d.path)), []).append(d)
         self.problems.pop("", None)
         if site_errors:

@@ -28,6 +28,8 @@ def asset_pages(posts: Iterable[Post], taken: Iterable[str], diags: list[Diagnos
     taken = set(taken)
     pages: list[Page] = []
     for post in posts:
+        if not post.assets:
+            continue
         base = unquote(post.url)
         for rel, source in sorted(post.assets):
             path = base + rel
