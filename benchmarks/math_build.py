@@ -196,6 +196,13 @@ _REST = """() => {
 }"""
 
 
+def _record_size(got: dict, request) -> None:
+    try:
+        got[request.url] = request.sizes()["responseBodySize"]
+    except Exception:  # a request still finishing as the page was closed: not one of its own
+        pass
+
+
 def visible_and_bytes(out: Path, runs: int) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -214,7 +221,7 @@ def visible_and_bytes(out: Path, runs: int) -> None:
                         cdp = page.context.new_cdp_session(page)
                         cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
                         got: dict[str, int] = {}
-                        page.on("requestfinished", lambda r, got=got: got.__setitem__(r.url, r.sizes()["responseBodySize"]))
+                        page.on("requestfinished", partial(_record_size, got))
                         page.add_init_script(_VISIBLE % mode)
                         page.goto(root + path, wait_until="commit")
                         times.append(page.evaluate("() => window.kxsjVisible"))

@@ -17,7 +17,7 @@ Sites:
   edited, as a user fixing a scraped post would.
 * any other N: N Markdown posts copied from ``shared/corpus/md/`` (post
   ``i % 130``'s body) with a new id, a numbered title and a date ``3 i``
-  days after 2009-01-01, deterministic; post ``N // 2`` is edited.
+  days after 2009-01-01, deterministic; post ``N // 2`` is edited (``--post newest``: the newest).
 
 Both sites get the bundled ``kxsj.yml`` with ``math:`` set by ``--math``
 (default ``browser``, what the goals were set for; ``build`` typesets the
@@ -29,6 +29,7 @@ Usage::
     python benchmarks/serve_latency.py                  # 36 and 1,400 posts
     python benchmarks/serve_latency.py --sizes 1400 --edits 40
     python benchmarks/serve_latency.py --sizes 1400 --math build
+    python benchmarks/serve_latency.py --sizes 1400 --post newest   # the post the feed shows
 """
 
 from __future__ import annotations
@@ -61,8 +62,12 @@ def write_config(site: Path, math: str) -> None:
     (site / "kxsj.yml").write_text(text.rstrip("\n") + f"\nmath: {math}\n", encoding="utf-8")
 
 
-def make_corpus_site(site: Path, n: int) -> tuple[Path, str, str]:
-    """N Markdown posts from the shared corpus; returns (file to edit, its URL, text to replace)."""
+def make_corpus_site(site: Path, n: int, post: str = "middle") -> tuple[Path, str, str]:
+    """N Markdown posts from the shared corpus; returns (file to edit, its URL, text to replace).
+
+    ``post``: ``middle`` edits post ``n // 2``; ``newest`` the newest, which
+    the home page and the feed show (writing a new post is editing it).
+    """
     sources = sorted((SHARED / "corpus" / "md").glob("*.md"))
     posts = site / "posts"
     posts.mkdir(parents=True)
@@ -75,7 +80,7 @@ def make_corpus_site(site: Path, n: int) -> tuple[Path, str, str]:
         head = re.sub(r"^id: .*$", f"id: {new_id}", head, flags=re.M)
         head = re.sub(r"^url: .*$", f"url: https://kexue.fm/archives/{new_id}", head, flags=re.M)
         (posts / f"{new_id}.md").write_text(f"{head}\n---\n{body}", encoding="utf-8")
-    edited = n // 2
+    edited = n - 1 if post == "newest" else n // 2
     return posts / f"{20000 + edited}.md", f"/archives/{20000 + edited}/", "\n---\n"
 
 
@@ -120,10 +125,10 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def measure(n: int, edits: int, math: str = "browser") -> dict:
+def measure(n: int, edits: int, math: str = "browser", post: str = "middle") -> dict:
     with tempfile.TemporaryDirectory(prefix="kxsj-serve-bench-") as tmp:
         site = Path(tmp)
-        target, url, anchor = make_bundled_site(site) if n == BUNDLED_POSTS else make_corpus_site(site, n)
+        target, url, anchor = make_bundled_site(site) if n == BUNDLED_POSTS else make_corpus_site(site, n, post)
         write_config(site, math)
         server = Server(site)
         try:
@@ -153,6 +158,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[BUNDLED_POSTS, 1400])
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--math", choices=["browser", "build"], default="browser")
+    parser.add_argument("--post", choices=["middle", "newest"], default="middle",
+                        help="which post of an N-post site is edited (newest: it is on the home page and in the feed)")
     args = parser.parse_args()
     # (issue, statistic, limit in ms) per archive size
     goals = {
@@ -160,7 +167,7 @@ def main() -> int:
         1400: [("issue 4", "worst", 300), ("issue 6", "median", 100), ("issue 23", "median", 60)],
     }
     for n in args.sizes:
-        r = measure(n, args.edits, args.math)
+        r = measure(n, args.edits, args.math, args.post)
         s = r["samples"]
         measured = {"worst": max(s), "median": statistics.median(s)}
         verdict = "".join(
@@ -168,7 +175,7 @@ def main() -> int:
             for issue, stat, limit in goals.get(n, [])
         )
         print(
-            f"{n:>6} posts, math: {args.math}: save -> served median {statistics.median(s):6.1f} ms, worst {max(s):6.1f} ms "
+            f"{n:>6} posts, math: {args.math}, {args.post if n != BUNDLED_POSTS else 'bundled'} post: save -> served median {statistics.median(s):6.1f} ms, worst {max(s):6.1f} ms "
             f"({len(s)} edits); server rebuild median {statistics.median(r['rebuilds']) if r['rebuilds'] else float('nan'):.0f} ms, "
             f"worst {max(r['rebuilds'], default=float('nan')):.0f} ms; first: {r['first_build']}{verdict}",
             flush=True,
