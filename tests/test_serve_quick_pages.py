@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import kxsj.serve.preview as preview_module
+from kxsj.assets import asset_dirs
 from kxsj.config import Config
 from kxsj.incremental.serve_pages import BLIND_FIELDS, held_posts, only_text_differs
 from kxsj.render.plan import plan_site
@@ -193,7 +194,7 @@ def test_only_text_differs_sees_every_other_field(site):
 
 def _own_template(site: Path, name: str, old: str, new: str) -> None:
     """The site's own copy of the shipped template ``name``, with ``old`` replaced by ``new``."""
-    shipped = (Path(preview_module.__file__).resolve().parents[3] / "templates" / name).read_text(encoding="utf-8")
+    shipped = (asset_dirs("templates", None)[-1] / name).read_text(encoding="utf-8")  # installed or editable alike
     assert old in shipped
     (site / "templates").mkdir(exist_ok=True)
     (site / "templates" / name).write_text(shipped.replace(old, new, 1), encoding="utf-8")
