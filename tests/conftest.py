@@ -410,3 +410,16 @@ def tmp_site(tmp_path) -> Path:
     if config.is_file():
         shutil.copy2(config, site / "kxsj.yml")
     return site
+
+
+def count_calls(monkeypatch, module, name: str) -> list[int]:
+    """``module.name`` replaced by a wrapper that counts its calls (``calls[0]``)."""
+    calls = [0]
+    real = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls

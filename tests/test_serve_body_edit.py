@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import count_calls
 
 import kxsj.serve.preview as preview_module
 from kxsj.serve.preview import PreviewSite
@@ -31,15 +32,7 @@ def site(tmp_site, shared_dir) -> Path:
 
 def _loads(monkeypatch) -> list[int]:
     """Counts calls of the full load (``load_site_posts``) from the preview."""
-    calls = [0]
-    full = preview_module.load_site_posts
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return full(*args, **kwargs)
-
-    monkeypatch.setattr(preview_module, "load_site_posts", counted)
-    return calls
+    return count_calls(monkeypatch, preview_module, "load_site_posts")
 
 
 def _always_full(site: Path) -> PreviewSite:

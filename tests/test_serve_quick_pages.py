@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import count_calls
 
 import kxsj.serve.preview as preview_module
 from kxsj.assets import asset_dirs
@@ -41,15 +42,7 @@ def site(tmp_site, shared_dir) -> Path:
 
 def _renders(monkeypatch) -> list[int]:
     """Counts full page renders (``render_site``) from the preview."""
-    calls = [0]
-    full = preview_module.render_site
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return full(*args, **kwargs)
-
-    monkeypatch.setattr(preview_module, "render_site", counted)
-    return calls
+    return count_calls(monkeypatch, preview_module, "render_site")
 
 
 def _as_fresh(preview: PreviewSite, site: Path) -> None:

@@ -171,12 +171,12 @@ class Namespace:
             self._dirty.add(n)
 
     def keep_all(self) -> None:
-        """Count every entry of the current output's shards as used by this build (``save_into`` carries them over)."""
+        """Carry every shard of the current output over whole, unread (``save_into`` links a shard it never read)."""
         if self.dir is None or not self.dir.is_dir():
             return
         for n in range(self.shards):
-            if (self.dir / f"{n:02x}.bin").is_file():
-                self._used.setdefault(n, set()).update(self._shard(n).keys())
+            if n not in self._shards and (self.dir / f"{n:02x}.bin").is_file():
+                self._used.setdefault(n, set())
 
     def leave_out(self, texts: Iterable[str]) -> None:
         """Keep none of ``texts`` (a ``--drafts`` build's drafts): they are not saved, and their shards are rewritten."""
