@@ -228,7 +228,7 @@ if case == "texts":
     parallel.start_early_workers(CTX)
     early = parallel._early
     check(early is not None, "no early workers started")
-    pids = [p.pid for p in early.pool._pool]
+    pids = early.pool.pids
     parallel.offer_texts(texts[::2] + ["OFFERED ONLY $x$", ""])  # some of them, and one nobody asks for
     got = parallel.start_render_many(texts + texts[:3], CTX)()
     check(got == {t: serial[t] for t in texts}, "the early workers' HTML differs, or an unasked text came back")
@@ -242,7 +242,7 @@ real_start = parallel.start_early_workers
 def start(context):
     real_start(context)
     if parallel._early is not None:
-        started.append([p.pid for p in parallel._early.pool._pool])
+        started.append(parallel._early.pool.pids)
 parallel.start_early_workers = start
 offered = []
 real_offer = parallel.offer_texts

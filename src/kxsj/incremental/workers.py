@@ -24,6 +24,7 @@ import pickle
 import threading
 from typing import Any, Callable, Iterable, Optional, Union
 
+from kxsj.incremental.forked_pool import ForkedPool
 from kxsj.render.budget import outcome, rendered
 from kxsj.render.context import RenderContext
 
@@ -68,10 +69,10 @@ def _die_with_parent() -> None:
     cleanup still ends workers whenever the build exits normally.
 
     Ctrl-C reaches the whole process group; workers ignore it and leave it
-    to the build, which stops them (``Pool.terminate``).  A worker that died
-    of it mid-task could hold the pool's queue lock and hang that cleanup.
-    ``Pool.terminate`` sends SIGTERM, which the build turns into an
-    interrupt for its own cleanup: a worker takes it as plain death again.
+    to the build, which stops them (``ForkedPool.terminate``), so a worker
+    never dies half-way through sending its result.  A forked worker inherits the build's SIGTERM handler, which turns it
+    into an interrupt for the build's own cleanup: a worker takes it as
+    plain death again.
     """
     import signal
 
@@ -139,9 +140,7 @@ def stop_workers() -> None:
     _stop_helper()
     _early = None  # its pool is in ``_running``
     while _running:
-        pool = _running.pop()
-        pool.terminate()
-        pool.join()
+        _running.pop().terminate()
 
 
 class _Helper:
@@ -275,8 +274,7 @@ class _RenderPool:
 
     def __init__(self, workers: int, context: RenderContext):
         self.context = context
-        ctx = multiprocessing.get_context("fork")
-        self.pool = ctx.Pool(processes=workers, initializer=_die_with_parent)
+        self.pool = ForkedPool(workers, initializer=_die_with_parent)
         _running.append(self.pool)
         self.queued_limit = 2 * workers
         self.sent: set[str] = set()
