@@ -314,3 +314,28 @@ def test_texts_without_code_or_links_are_answered_without_the_line_walk():
         assert list(references(text)) == list(_walk_references(text))
 
     check()
+
+
+def test_an_edit_build_finds_the_links_of_the_edited_text_only_and_warns_as_a_fresh_build(tmp_path, monkeypatch):
+    """The links each text holds are kept (store namespace ``refs``): after one edit only that text is scanned."""
+    from conftest import count_calls
+
+    import kxsj.load.assets as assets
+
+    site = _site(tmp_path)
+    _post(site / "posts", "p.md", "第一行\n\n![缺图](nothere.png)\n\n[缺件](/static/nope.pdf)\n", "p")
+    for n in range(5):
+        _post(site / "posts", f"plain{n}.md", f"第{n}篇，[外链](https://example.org/{n}) 与 [站内](/archives/{n}/)。\n", f"plain{n}")
+    assert _build(site).ok
+    side = site / "posts/side.md"
+    side.write_text(side.read_text(encoding="utf-8").replace("![二](two.png)", "![二](two.png) ![三](three.png)"), encoding="utf-8")
+    calls = count_calls(monkeypatch, assets, "_walk_references")
+    report = _build(site)
+    assert calls[0] == 1  # the edited body; every other text's links came from the store
+    fresh = build_site(BuildOptions(root=site, posts_dir=site / "posts", out_dir=tmp_path / "fresh", cache=False))
+    assert calls[0] > 1
+    warnings = sorted(str(d) for d in report.diagnostics if d.level == "warning")
+    assert warnings == sorted(str(d) for d in fresh.diagnostics if d.level == "warning")
+    assert any("three.png" in w for w in warnings) and any("nothere.png" in w for w in warnings)
+    for page in ("posts/bundle/index.html", "posts/side-slug/index.html", "posts/p/index.html"):
+        assert (site / "public" / page).read_bytes() == (tmp_path / "fresh" / page).read_bytes()

@@ -89,7 +89,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
         speed.start()
         with speed.loading():
             posts, load_diags = load_site_posts(
-                options, config, parse=speed.parse, reading=speed.reading, related=speed.related,
+                options, config, parse=speed.parse, reading=speed.reading, related=speed.related, refs=speed.refs,
                 loaded=speed.loaded if to_html is None else None,
             )
         diags += load_diags

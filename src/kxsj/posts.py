@@ -16,13 +16,13 @@ from kxsj.report import BuildOptions
 
 def load_site_posts(
     options: BuildOptions, config: Config, parse=None, reading=None, loaded: Optional[Callable[[list[Post]], None]] = None,
-    related=None, lint: bool = True, assets: bool = True,
+    related=None, lint: bool = True, assets: bool = True, refs=None,
 ) -> tuple[list[Post], list[Diagnostic]]:
     """Load -> drafts left out unless asked for -> enrich -> math lint: the posts a build renders.
 
     ``kxsj check`` and ``kxsj build`` both come through here, so they report
     the same diagnostics and ``--strict`` fails both on the same ones.
-    ``parse``, ``reading`` and ``related`` are the stages' memo hooks;
+    ``parse``, ``reading``, ``related`` and ``refs`` are the stages' memo hooks;
     ``loaded(posts)`` is called between load and enrich (the bodies start
     rendering there).  ``kxsj serve`` passes ``lint=False``: it lints only the files saved.
     """
@@ -41,5 +41,5 @@ def load_site_posts(
     if lint:  # Markdown posts were linted as they were parsed
         diags.extend(lint_posts(p for p in posts if linted_late(p)))
     if assets:  # each post's own files, its local links checked (kxsj serve does it after each load itself)
-        diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir))
+        diags.extend(attach_all(posts, asset_dirs("static", options.root), options.posts_dir, refs))
     return posts, diags

@@ -18,6 +18,7 @@ reading time.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from typing import Callable, Iterable, Optional
 
@@ -147,6 +148,28 @@ def reading_counter(store: Store) -> Callable[[str], tuple[int, int]]:
         return chars, minutes
 
     return counts
+
+
+def reference_finder(store: Store) -> Callable[[str], list[tuple[int, bool, str]]]:
+    """``kxsj.load.assets.references`` answered from the store's ``refs`` namespace where it can be.
+
+    Finding a text's links means masking its code and scanning it all: most
+    of the time checking every post's local links takes, for a list that
+    only changes with the text.  Kept as JSON ``[line, is image, address]``.
+    """
+    from kxsj.load.assets import references
+
+    cache = store.namespace("refs", make_key("refs", length=16), shards=16)
+
+    def found(text: str) -> list[tuple[int, bool, str]]:
+        kept = cache.get(text)
+        if kept is not None:
+            return [(int(line), bool(image), str(url)) for line, image, url in json.loads(kept)]
+        refs = list(references(text))
+        cache.put(text, json.dumps(refs, separators=(",", ":")))
+        return refs
+
+    return found
 
 
 def site_renderer(store: Store, texts: Iterable[str], context: RenderContext) -> CachedRenderer:

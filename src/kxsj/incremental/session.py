@@ -62,7 +62,7 @@ class Incremental:
         self.digests = TextDigests()  # every cache and page key names a body by one hash of it
         self.store = Store(self.out_dir if enabled else None, self.digests)
         self.stamp = self.digest = None
-        self.parsed = self.related = self.reading = None
+        self.parsed = self.related = self.reading = self.refs = None
         self.cached: Optional["CachedRenderer"] = None
         self.pages: Optional["PageStore"] = None
         self.feed: Optional["FeedBodies"] = None
@@ -100,10 +100,11 @@ class Incremental:
         if not self.enabled:
             return
         from kxsj.incremental.related import RelatedMemo
-        from kxsj.incremental.bodies import reading_counter
+        from kxsj.incremental.bodies import reading_counter, reference_finder
         from kxsj.incremental.parse import ParseCache
 
         self.reading = reading_counter(self.store)
+        self.refs = reference_finder(self.store)
         self.parsed = ParseCache(self.out_dir / CACHE_DIR, self.stamp.file_digests if self.stamp else None, self.digests)
         self.related = RelatedMemo.load(self.out_dir / CACHE_DIR / RELATED_FILE)
 

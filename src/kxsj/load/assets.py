@@ -26,7 +26,7 @@ import os
 import posixpath
 import re
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from kxsj.imagesize import RASTER_SUFFIXES, image_size
 from kxsj.local_links import CONTEXT_MARK, local_target
@@ -202,7 +202,13 @@ def _without_context(post: Post) -> Post:
     )
 
 
-def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_dir: Optional[Path] = None) -> Post:
+References = Callable[[str], Iterable[tuple[int, bool, str]]]
+"""``references`` or a memo of it (``kxsj.incremental.bodies.reference_finder``)."""
+
+
+def attach_assets(
+    post: Post, site: SiteFiles, diags: list[Diagnostic], posts_dir: Optional[Path] = None, refs: Optional[References] = None,
+) -> Post:
     """``post`` with its folder's files found, its local links checked and the page context before its texts.
 
     A post that needs any of it comes back as a copy: the parsed post, which
@@ -217,7 +223,7 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
     if folder is not None and posts_dir is not None and os.path.abspath(folder) == os.path.abspath(posts_dir):
         folder = None  # posts/index.md is a post, not a bundle of the whole posts folder
     files = folder_files(folder, diags) if folder is not None else {}
-    found, static, problems = _check_links(post, source, folder, files, site)
+    found, static, problems = _check_links(post, source, folder, files, site, refs or references)
     for where, message in problems[:MAX_WARNINGS]:
         diags.append(Diagnostic(where.path, where.line, "warning", message if isinstance(message, str) else message()))
     if len(problems) > MAX_WARNINGS:
@@ -236,7 +242,7 @@ def attach_assets(post: Post, site: SiteFiles, diags: list[Diagnostic], posts_di
     return post
 
 
-def _check_links(post: Post, source: Path, folder: Optional[Path], files: dict[str, Path], site: SiteFiles):
+def _check_links(post: Post, source: Path, folder: Optional[Path], files: dict[str, Path], site: SiteFiles, refs: References):
     """``(found, static, problems)``: the folder files and static files the post's local links name
     (``target -> [path in folder, width, height]``, ``site path -> [width, height]``), and
     ``(where, message)`` for each link that names nothing published (a message that looks at
@@ -245,7 +251,7 @@ def _check_links(post: Post, source: Path, folder: Optional[Path], files: dict[s
     static: dict[str, list[int]] = {}
     problems: list[tuple[SourceRef, str]] = []
     for text in (post.body, post.excerpt if post.summary else ""):
-        for line, image, url in references(text):
+        for line, image, url in refs(text):
             target = local_target(url)
             if target is None or target in found or target in static or target.endswith("/"):  # remote, done, or a page
                 continue
@@ -294,10 +300,12 @@ def _missing(what: str, url: str, target: str, source: Path, folder: Optional[Pa
     return f"{what} `{url}`: no file {display_path(folder / target)}"
 
 
-def attach_all(posts: list[Post], static_dirs: Iterable[Path], posts_dir: Optional[Path] = None) -> list[Diagnostic]:
-    """``attach_assets`` for every post of the list, in place; the diagnostics found."""
+def attach_all(
+    posts: list[Post], static_dirs: Iterable[Path], posts_dir: Optional[Path] = None, refs: Optional[References] = None,
+) -> list[Diagnostic]:
+    """``attach_assets`` for every post of the list, in place; the diagnostics found (``refs``: a memo of ``references``)."""
     diags: list[Diagnostic] = []
     site = SiteFiles(static_dirs)
     for i, post in enumerate(posts):
-        posts[i] = attach_assets(post, site, diags, posts_dir)
+        posts[i] = attach_assets(post, site, diags, posts_dir, refs)
     return diags
