@@ -18,6 +18,8 @@ changes no output, only the time it takes.
 * ``related``: the related-posts answer while titles and tags stay;
 * ``pages``: pages of the previous output reused when their key is unchanged;
 * ``feed_bodies``: the feed's bodies with their formulas as MathML;
+* ``typesets``: an edited post's formulas typeset before, reused when its
+  formulas did not change (``math: build``);
 * ``templates``: compiled templates, in the user's cache folder;
 * ``stamp``: nothing changed since the last build -> nothing to do;
 * ``workers``, ``page_workers``: bodies and pages rendered on every core,

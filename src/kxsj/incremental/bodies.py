@@ -172,13 +172,15 @@ def reference_finder(store: Store) -> Callable[[str], list[tuple[int, bool, str]
     return found
 
 
-def site_renderer(store: Store, texts: Iterable[str], context: RenderContext) -> CachedRenderer:
+def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, posts: Optional[list] = None) -> CachedRenderer:
     """The build's Markdown -> HTML: the store's HTML, misses rendered on every core.
 
     The misses start rendering in worker processes at once and are waited
     for at the first lookup, so the caller can do other work meanwhile.
     Texts whose facts the store holds are not read until a page needs them
-    (``CachedRenderer``).
+    (``CachedRenderer``).  Given the ``posts`` under ``math: build``, an
+    edited post's unchanged formulas are not typeset again
+    (``kxsj.incremental.typesets``).
     """
     from kxsj.enrich.links import html_mention_keys
     from kxsj.incremental.workers import default_render, start_render_many
@@ -193,7 +195,20 @@ def site_renderer(store: Store, texts: Iterable[str], context: RenderContext) ->
         return one[0](text)
 
     facts = store.namespace("facts", make_key("facts", key), shards=16)
-    return CachedRenderer(
-        cache, texts, lambda missing: start_render_many(missing, context), render_one, facts,
-        lambda html: html_facts(html, html_mention_keys),
-    )
+    typesets = posts is not None and context.math == "build"  # an edited post's formulas: kxsj.incremental.typesets
+    asked: list[bool] = []
+
+    def render_many(missing: list[str]) -> Callable[[], dict[str, str]]:
+        if not typesets:
+            return start_render_many(missing, context)
+        from kxsj.incremental.typesets import previous_typesets
+
+        asked.append(True)
+        return start_render_many(missing, context, typesets=previous_typesets(store, cache, posts, set(missing)))
+
+    renderer = CachedRenderer(cache, texts, render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys))
+    if typesets and not asked:  # nothing to render: still, what each post's texts are now, for the next build
+        from kxsj.incremental.typesets import previous_typesets
+
+        previous_typesets(store, cache, posts, set())
+    return renderer

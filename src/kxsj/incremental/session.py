@@ -143,7 +143,7 @@ class Incremental:
     def start_rendering(self, posts: list[Post]) -> None:
         from kxsj.incremental.bodies import site_renderer
 
-        self.cached = site_renderer(self.store, (t for p in posts for t in (p.body, p.excerpt) if t), self.context)
+        self.cached = site_renderer(self.store, (t for p in posts for t in (p.body, p.excerpt) if t), self.context, posts)
 
     # -- rendering ------------------------------------------------------------
 

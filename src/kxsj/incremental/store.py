@@ -155,6 +155,19 @@ class Namespace:
             self.hits += 1
         return html
 
+    def digest(self, text: str) -> bytes:
+        """``text``'s SHA-256, as this namespace names it (``peek`` finds its entry by it)."""
+        return self._digests(text)
+
+    def peek(self, digest: bytes) -> Optional[str]:
+        """The entry of the text whose ``digest`` this is, not counted as used: an edited post's old HTML."""
+        ident = hashlib.sha256(self._key + digest).digest()
+        kept = self._shard(ident[0] % self.shards).get(ident)
+        try:
+            return _text(kept) if kept is not None else None
+        except UnicodeDecodeError:
+            return None
+
     def touch(self, text: str) -> None:
         """Count ``text`` as used by this build (``save_into`` keeps it) without reading its shard."""
         ident = self._id(text)

@@ -18,11 +18,12 @@ process instead.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
 import threading
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, ContextManager, Iterable, Mapping, Optional, Union
 
 from kxsj.incremental.forked_pool import ForkedPool
 from kxsj.render.budget import outcome, rendered
@@ -160,11 +161,11 @@ class _Helper:
         self.pid, self.requests, self.replies, self.folder = pid, requests, replies, folder
         self.context = context
 
-    def render(self, texts: list[str]) -> Callable[[], dict[str, str]]:
+    def render(self, texts: list[str], typesets: Mapping[str, list[str]]) -> Callable[[], dict[str, str]]:
         path = os.path.join(self.folder, "texts.pickle")
         try:
             with open(path, "wb") as f:
-                pickle.dump(texts, f, protocol=5)
+                pickle.dump((texts, dict(typesets)), f, protocol=5)
             os.write(self.requests, path.encode() + b"\n")  # short: a pipe takes it at once
         except OSError:  # the helper is gone (or the folder): render here
             return lambda: render_many(texts, self.context, workers=1)
@@ -210,9 +211,9 @@ def _helper_main(requests: int, replies: int, context: RenderContext) -> None:
             path = ask.readline().rstrip(b"\n").decode()
             if path:  # empty: the build ended without a job for the helper
                 with open(path, "rb") as f:
-                    texts = pickle.load(f)
-                # Empty: no renderer here, the build renders the texts itself.
-                data = pickle.dumps(_render_chunk(texts, context), protocol=5) if ready else b""
+                    texts, typesets = pickle.load(f)
+                with _reusing(typesets):  # Empty: no renderer here, the build renders the texts itself.
+                    data = pickle.dumps(_render_chunk(texts, context), protocol=5) if ready else b""
                 answer.write(len(data).to_bytes(8, "little") + data)
     except BaseException:
         status = 1
@@ -344,8 +345,17 @@ def offer_texts(texts: Iterable[str]) -> None:
         _early.offer(texts)
 
 
+def _reusing(typesets: Optional[Mapping[str, list[str]]]) -> ContextManager[None]:
+    """``kxsj.render.mathbuild.reused_typesets`` for the renders inside (the forks made inside inherit them)."""
+    if not typesets:
+        return contextlib.nullcontext()
+    from kxsj.render.mathbuild import reused_typesets
+
+    return reused_typesets(typesets)
+
+
 def start_render_many(
-    texts: list[str], context: RenderContext, workers: Optional[int] = None
+    texts: list[str], context: RenderContext, workers: Optional[int] = None, typesets: Optional[Mapping[str, list[str]]] = None,
 ) -> Callable[[], dict[str, str]]:
     """``render_many`` in the background: returns at once with a function that waits for the result.
 
@@ -354,6 +364,8 @@ def start_render_many(
     texts go to the helper when one was started (``start_helper``); all go
     to the early workers when they were (``start_early_workers``).
     Without workers (one core, threads running) it renders right away.
+    ``typesets`` are an edited post's formulas typeset before
+    (``kxsj.incremental.typesets``), for whichever process renders it.
     """
     global _early
     workers = workers or cores()
@@ -363,9 +375,10 @@ def start_render_many(
         return early.render_many(unique)
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
         _stop_helper()  # the pool's workers take both cores
-        return _start_forked(unique, context, workers)
+        with _reusing(typesets):
+            return _start_forked(unique, context, workers)
     if _helper is not None and _helper.context == context and unique:
-        collect = _helper.render(unique)
+        collect = _helper.render(unique, typesets or {})
 
         def finish() -> dict[str, str]:
             try:
@@ -375,5 +388,6 @@ def start_render_many(
 
         return finish
     _stop_helper()
-    done = render_many(unique, context, workers=1)
+    with _reusing(typesets):
+        done = render_many(unique, context, workers=1)
     return lambda: done

@@ -18,12 +18,21 @@ Identical inline formulas are typeset once per process
 (``_memo``) when nothing in the post can change how they look: no
 ``\\label``, ``\\tag``, ``\\ref``, ``\\eqref`` or environment in the formula,
 and no macro definition or ``\\require`` anywhere in the post.
+
+MathJax typesets a body's formulas as one document, so what it gives
+depends on that list of formulas alone.  An edit of a post's prose leaves
+the list as it was: ``reused_typesets`` hands ``typeset_body`` the
+previous version's typeset formulas (``typeset_formulas`` of its HTML,
+``kxsj.incremental.typesets``), and a body whose list is the same takes
+them instead of typesetting every formula again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
+from typing import Iterator, Mapping, Optional
 
 from kxsj.render.math import MATH_CLASS, _is_display_env, html_escape
 
@@ -44,11 +53,38 @@ _DEFINES = re.compile(r"\\(?:require|newcommand|renewcommand|def|gdef|edef|let|D
 _CONTEXTUAL = re.compile(r"\\(?:label|tag|ref|eqref|begin|end|nonumber|notag)(?![A-Za-z])")
 _MEMO_LIMIT = 50_000
 _memo: dict[str, str] = {}
+_reused: dict[str, list[str]] = {}
+"""``formulas_key`` of a body's formulas -> their typeset containers (``reused_typesets``)."""
 
 
 def fragments(body: str) -> list[tuple[str, str]]:
     """The body's formula elements in order: ``(tag, escaped text)``."""
     return [(m.group(1), m.group(2)) for m in _FRAGMENT.finditer(body)]
+
+
+def formulas_key(frags: list[tuple[str, str]]) -> str:
+    """One string for a body's list of formulas (element and escaped TeX of each, in order)."""
+    return "\0".join(f"{tag}\1{text}" for tag, text in frags)
+
+
+def typeset_formulas(body: str) -> Optional[tuple[str, list[str]]]:
+    """A typeset body's ``(formulas_key, typeset containers)``: its formulas as the renderer
+    found them, each with what MathJax made of it; None if it holds none, or one not typeset."""
+    found, frags = _source_fragments(body)
+    if not found or any(m.group(4) is None for m in found):
+        return None
+    return formulas_key(frags), [m.group(4) for m in found]
+
+
+@contextlib.contextmanager
+def reused_typesets(typesets: Mapping[str, list[str]]) -> Iterator[None]:
+    """While it lasts, a body whose formulas' key is in ``typesets`` takes those containers instead of MathJax's work."""
+    _reused.clear()
+    _reused.update(typesets)
+    try:
+        yield
+    finally:
+        _reused.clear()
 
 
 def _memoisable(tag: str, text: str) -> bool:
@@ -65,7 +101,9 @@ def typeset_body(body: str) -> str:
     frags = [(m.group(1), m.group(2)) for m in found]
     memo = not _DEFINES.search(body)
     # Decided once: a formula the memo has is not typeset, every other one is.
-    known = [_memo.get(text) if memo and _memoisable(tag, text) else None for tag, text in frags]
+    known = _reused.get(formulas_key(frags)) if _reused else None
+    if known is None or len(known) != len(frags):
+        known = [_memo.get(text) if memo and _memoisable(tag, text) else None for tag, text in frags]
     done = iter(typeset([f for f, inner in zip(frags, known) if inner is None]))
     out, pos = [], 0
     for m, (tag, text), inner in zip(found, frags, known):
