@@ -41,7 +41,8 @@ _NEEDS = re.compile(r"\.(TEX-[A-Z0-9]+)\b|^(mjx-stretchy-[hv])\.")
 # An element of the typeset output whose classes name a character (CHTML
 # writes attributes with double quotes, "<" and ">" escaped in them, and
 # not always the class first: <mjx-stretchy-v style="…" class="mjx-c7B">).
-_CLASSES = re.compile(r'<([a-z-]+)\b[^>]*?\sclass="([^"]*\bmjx-c[0-9A-F]+\b[^"]*)"')
+# Every element of it is an ``mjx-`` one: other tags are not looked into.
+_CLASSES = re.compile(r'<(mjx-[a-z-]+)\b[^>]*?\sclass="([^"]*\bmjx-c[0-9A-F]+\b[^"]*)"')
 
 
 def _compact(selector: str, body: str) -> str:
