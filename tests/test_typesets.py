@@ -184,3 +184,22 @@ def test_the_helper_process_takes_the_previous_typesets_too(tmp_path):
     fresh = tmp_path / "fresh"
     assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
     assert _pages(site / "public") == _pages(fresh)
+
+
+def test_a_serve_save_of_the_prose_typesets_nothing_and_serves_a_fresh_previews_pages(tmp_path, typeset_calls):
+    from kxsj.serve.preview import PreviewSite
+
+    site = _site(tmp_path / "site")
+    preview = PreviewSite(site, site / "posts")
+    preview.build()
+    _edit(site, "开头的一段。", "开头的一段，改过了。")
+    mathbuild.clear_memo()
+    typeset_calls.clear()
+    preview.build([site / "posts" / "heavy.md"])
+    assert preview.loaded.replaced is not None  # the body-only path was taken
+    assert typeset_calls == []
+    fresh = PreviewSite(site, site / "posts")
+    fresh.build()
+    assert preview.pages.keys() == fresh.pages.keys()
+    assert [p for p in preview.pages if preview.pages[p] != fresh.pages[p]] == []
+    assert any("改过了".encode() in page for page in preview.pages.values() if isinstance(page, bytes))

@@ -53,6 +53,8 @@ class LoadedPosts:
         self.diagnostics: list[Diagnostic] = []
         self._by_source: dict[str, int] = {}
         self._titles: Optional[dict[str, Post]] = None
+        self.replaced: Optional[Post] = None
+        """The saved post as it was before the last body-only save (``after_save``), else None."""
 
     def remember(self, posts: list[Post], diagnostics: list[Diagnostic]) -> None:
         """The full path's result (enriched posts, load and enrich diagnostics)."""
@@ -68,6 +70,7 @@ class LoadedPosts:
         ``files`` is the preview's parse memo; the saved file is parsed
         through it, so the next full load does not parse it again.
         """
+        self.replaced = None
         if self.posts is None or len(changed) != 1:
             return None
         path = next(iter(changed))
@@ -95,7 +98,7 @@ class LoadedPosts:
         posts[at] = post
         gone = {id(d) for d in old_diags}  # the memo's own objects: the file's last diagnostics, by identity
         diags = [d for d in self.diagnostics if id(d) not in gone] + file_diags
-        self.posts, self.diagnostics = posts, diags
+        self.posts, self.diagnostics, self.replaced = posts, diags, old
         key = title_key(post.title)
         if self._titles.get(key) is old:  # the title is unchanged: that is its only entry
             self._titles[key] = post

@@ -14,11 +14,12 @@ reported in ``Rebuild.diagnostics`` (and ``problems`` for the overlay).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import ContextManager, Iterable, Optional
 
 import jinja2
 
@@ -163,7 +164,8 @@ class PreviewSite:
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
-            site = self._render(posts, quick is not None)
+            with self._reusing_typesets(quick is not None):
+                site = self._render(posts, quick is not None)
         except jinja2.TemplateError as exc:  # keep the last good pages
             where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
@@ -215,6 +217,24 @@ class PreviewSite:
                            same=self.page_memo.same, keep=keep, to_feed=self.feed_bodies)
         self.linked.finish()
         return site
+
+    def _reusing_typesets(self, body_only: bool) -> ContextManager[None]:
+        """After a body-only save under ``math: build``: the saved post's formulas as typeset before
+        (``kxsj.render.mathbuild.reused_typesets``), taken if the save left them as they were."""
+        replaced = self.loaded.replaced if body_only else None
+        context = RenderContext.from_config(self.config)
+        if replaced is None or context.math != "build":
+            return contextlib.nullcontext()
+        from kxsj.render.mathbuild import reused_typesets, typeset_formulas
+
+        space = self.store.namespace("html", html_key(context))
+        found = {}
+        for text in (replaced.body, replaced.excerpt):
+            html = space.peek(space.digest(text)) if text else None
+            kept = typeset_formulas(html) if html else None
+            if kept is not None:
+                found[kept[0]] = kept[1]
+        return reused_typesets(found)
 
     def _stored_html(self, config: Config):
         """Markdown -> HTML through the store's ``html`` namespace: a change of render settings is another key."""
