@@ -164,8 +164,7 @@ class PreviewSite:
         self.page_memo.start()
         build_errors: list[Diagnostic] = []
         try:
-            with self._reusing_typesets(quick is not None):
-                site = self._render(posts, quick is not None)
+            site = self._render(posts, quick is not None)
         except jinja2.TemplateError as exc:  # keep the last good pages
             where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "templates"
             build_errors.append(Diagnostic(where, getattr(exc, "lineno", 0) or 0, "error", f"template error: {exc}"))
@@ -202,6 +201,10 @@ class PreviewSite:
 
     def _render(self, posts: list[Post], body_only: bool):
         """Every page for ``posts``: after a body-only save, last build's with the saved post's pages made again."""
+        with self._reusing_typesets(body_only):
+            return self._render_pages(posts, body_only)
+
+    def _render_pages(self, posts: list[Post], body_only: bool):
         if body_only:
             site = self.quick_pages.after_save(posts, self.page_memo)
             if site is not None:
