@@ -33,10 +33,8 @@ def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], miss
 
     Also records each post text's digest under its file and part, for the next build.
     """
-    from kxsj.render.mathbuild import typeset_formulas
-
     last = store.namespace("typeset", make_key("typeset", html.name), shards=SHARDS)
-    found: dict[str, list[str]] = {}
+    olds: list[bytes] = []
     for post in posts:
         if not post.source:
             continue
@@ -45,11 +43,22 @@ def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], miss
                 continue
             name = f"{post.source[0].path}\0{part}"
             was = last.get(name) if text in missing else None
-            old = html.peek(_digest(was)) if was else None
-            kept = typeset_formulas(old) if old else None
-            if kept is not None:
-                found[kept[0]] = kept[1]
+            if was:
+                olds.append(_digest(was))
             last.put(name, html.digest(text).hex())
+    return typesets_of(html, olds)
+
+
+def typesets_of(html: Namespace, digests: Iterable[bytes]) -> dict[str, list[str]]:
+    """``formulas_key -> typeset containers`` of the HTML the ``html`` namespace holds for these text digests (read, not kept)."""
+    from kxsj.render.mathbuild import typeset_formulas
+
+    found: dict[str, list[str]] = {}
+    for digest in digests:
+        old = html.peek(digest)
+        kept = typeset_formulas(old) if old else None
+        if kept is not None:
+            found[kept[0]] = kept[1]
     return found
 
 

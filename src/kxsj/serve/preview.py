@@ -228,16 +228,11 @@ class PreviewSite:
         context = RenderContext.from_config(self.config)
         if replaced is None or context.math != "build":
             return contextlib.nullcontext()
-        from kxsj.render.mathbuild import reused_typesets, typeset_formulas
+        from kxsj.incremental.typesets import typesets_of
+        from kxsj.render.mathbuild import reused_typesets
 
         space = self.store.namespace("html", html_key(context))
-        found = {}
-        for text in (replaced.body, replaced.excerpt):
-            html = space.peek(space.digest(text)) if text else None
-            kept = typeset_formulas(html) if html else None
-            if kept is not None:
-                found[kept[0]] = kept[1]
-        return reused_typesets(found)
+        return reused_typesets(typesets_of(space, [space.digest(t) for t in (replaced.body, replaced.excerpt) if t]))
 
     def _stored_html(self, config: Config):
         """Markdown -> HTML through the store's ``html`` namespace: a change of render settings is another key."""
