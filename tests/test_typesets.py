@@ -126,6 +126,25 @@ def test_an_edit_of_the_prose_typesets_nothing_and_gives_a_fresh_builds_pages(tm
     assert _pages(site / "public") == _pages(fresh2)
 
 
+def test_a_posts_record_outlives_builds_that_did_not_render_it(tmp_path, typeset_calls):
+    """Builds that render only other posts (or nothing) keep the heavy post's record: its edit typesets nothing."""
+    site = _site(tmp_path / "site")
+    options = BuildOptions(site, site / "posts", site / "public")
+    assert build_site(options).ok
+    other = site / "posts" / "other.md"
+    other.write_text(OTHER.replace("只有", "现在只有"), encoding="utf-8")
+    assert build_site(options).ok  # renders other.md alone
+    assert build_site(options).ok  # renders nothing
+    _edit(site, "开头的一段。", "开头的一段，改过了。")
+    mathbuild.clear_memo()
+    typeset_calls.clear()
+    assert build_site(options).ok
+    assert typeset_calls == []
+    fresh = tmp_path / "fresh"
+    assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
+    assert _pages(site / "public") == _pages(fresh)
+
+
 def test_without_the_cache_every_formula_is_typeset(tmp_path, typeset_calls):
     site = _site(tmp_path / "site")
     options = BuildOptions(site, site / "posts", site / "public", cache=False)

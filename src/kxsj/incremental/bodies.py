@@ -207,7 +207,7 @@ def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, po
         return start_render_many(missing, context, typesets=previous_typesets(store, cache, posts, set(missing)))
 
     renderer = CachedRenderer(cache, texts, render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys))
-    if typesets and not asked:  # nothing to render: still, what each post's texts are now, for the next build
+    if typesets and not asked:  # nothing to render: each post's record is still kept for the next build
         from kxsj.incremental.typesets import previous_typesets
 
         previous_typesets(store, cache, posts, set())

@@ -31,7 +31,13 @@ SHARDS = 16
 def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], missing: set[str]) -> dict[str, list[str]]:
     """``formulas_key -> typeset containers`` of the previous versions of the ``missing`` texts among ``posts``' texts.
 
-    Also records each post text's digest under its file and part, for the next build.
+    Also records the digest of each missing text under its file and part,
+    for the next build.  Every other text was rendered by an earlier build,
+    which recorded it: its entry is only kept (``touch``), so a build after
+    one edit reads one shard of this namespace, not all of them.  An entry
+    can name an older text than the one now cached (an edit reverted while
+    both were cached): that only reuses fewer formulas, as reuse needs the
+    same list of formulas (``reused_typesets``).
     """
     last = store.namespace("typeset", make_key("typeset", html.name), shards=SHARDS)
     olds: list[bytes] = []
@@ -42,7 +48,10 @@ def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], miss
             if not text:
                 continue
             name = f"{post.source[0].path}\0{part}"
-            was = last.get(name) if text in missing else None
+            if text not in missing:
+                last.touch(name)
+                continue
+            was = last.get(name)
             if was:
                 olds.append(_digest(was))
             last.put(name, html.digest(text).hex())

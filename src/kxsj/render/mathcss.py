@@ -122,11 +122,11 @@ def page_css(html: str) -> Markup:
     """
     codes: set[str] = set()
     pairs: set[tuple[str, str]] = set()
-    for m in _CLASSES.finditer(html):
-        names = m.group(2).split()
+    for tag, classes in set(_CLASSES.findall(html)):  # a page repeats few of them many times
+        names = classes.split()
         used = [n[5:] for n in names if _CODE.fullmatch(n)]
         codes.update(used)
-        needs = [n for n in names if n.startswith("TEX-")] + [m.group(1)]
+        needs = [n for n in names if n.startswith("TEX-")] + [tag]
         pairs.update((c, n) for c in used for n in needs)
     kept = [rule for code, need, rule in _char_rules() if code in codes and (need is None or (code, need) in pairs)]
     return Markup("\n".join(kept))
