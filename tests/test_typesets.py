@@ -61,6 +61,19 @@ def _pages(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and ".kxsj-cache" not in p.parts}
 
 
+def _build_after_edit(site: Path, options: BuildOptions, old: str, new: str, typeset_calls: list[int], fresh: Path) -> tuple[list[int], dict[str, bytes]]:
+    """Edit heavy.md and build: what MathJax typeset, and the pages (checked to be a build from nothing's)."""
+    _edit(site, old, new)
+    mathbuild.clear_memo()
+    typeset_calls.clear()
+    assert build_site(options).ok
+    calls = list(typeset_calls)
+    assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
+    pages = _pages(site / "public")
+    assert pages == _pages(fresh)
+    return calls, pages
+
+
 @pytest.fixture
 def typeset_calls(monkeypatch):
     """The formulas MathJax typeset, one list a call (rendering in this process: no helper, no pool)."""
@@ -106,24 +119,12 @@ def test_an_edit_of_the_prose_typesets_nothing_and_gives_a_fresh_builds_pages(tm
     site = _site(tmp_path / "site")
     options = BuildOptions(site, site / "posts", site / "public")
     assert build_site(options).ok
-    _edit(site, "开头的一段。", "开头的一段，改过了。")
-    mathbuild.clear_memo()
-    typeset_calls.clear()
-    assert build_site(options).ok
-    assert typeset_calls == []
-    fresh = tmp_path / "fresh"
-    assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
-    pages = _pages(site / "public")
-    assert pages == _pages(fresh) and any("改过了".encode() in page for page in pages.values())
+    calls, pages = _build_after_edit(site, options, "开头的一段。", "开头的一段，改过了。", typeset_calls, tmp_path / "fresh")
+    assert calls == []
+    assert any("改过了".encode() in page for page in pages.values())
     # The next edit, of a formula: the body is typeset again, in full.
-    _edit(site, "x_1^2", "x_1^3")
-    mathbuild.clear_memo()
-    typeset_calls.clear()
-    assert build_site(options).ok
-    assert typeset_calls and typeset_calls[0] == 5
-    fresh2 = tmp_path / "fresh2"
-    assert build_site(BuildOptions(site, site / "posts", fresh2, cache=False)).ok
-    assert _pages(site / "public") == _pages(fresh2)
+    calls, _ = _build_after_edit(site, options, "x_1^2", "x_1^3", typeset_calls, tmp_path / "fresh2")
+    assert calls and calls[0] == 5
 
 
 def test_a_posts_record_outlives_builds_that_did_not_render_it(tmp_path, typeset_calls):
@@ -135,14 +136,8 @@ def test_a_posts_record_outlives_builds_that_did_not_render_it(tmp_path, typeset
     other.write_text(OTHER.replace("只有", "现在只有"), encoding="utf-8")
     assert build_site(options).ok  # renders other.md alone
     assert build_site(options).ok  # renders nothing
-    _edit(site, "开头的一段。", "开头的一段，改过了。")
-    mathbuild.clear_memo()
-    typeset_calls.clear()
-    assert build_site(options).ok
-    assert typeset_calls == []
-    fresh = tmp_path / "fresh"
-    assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
-    assert _pages(site / "public") == _pages(fresh)
+    calls, _ = _build_after_edit(site, options, "开头的一段。", "开头的一段，改过了。", typeset_calls, tmp_path / "fresh")
+    assert calls == []
 
 
 def test_without_the_cache_every_formula_is_typeset(tmp_path, typeset_calls):
