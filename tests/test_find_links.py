@@ -144,6 +144,9 @@ def test_links_to_the_original_sites_posts_go_to_the_local_page():
     # Without the setting nothing is rewritten.
     plain = TitleLinker([here], lambda url: url).link('<a href="https://kexue.fm/archives/8265">x</a>')
     assert plain == '<a href="https://kexue.fm/archives/8265">x</a>'
+    # Only an href attribute: not one whose name merely ends so.
+    other = '<a xhref="https://kexue.fm/archives/8265" data-x="1">x</a>'
+    assert linker.link(other) == other
 
 
 def test_archive_links_are_part_of_the_page_key():

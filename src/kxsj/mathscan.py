@@ -24,7 +24,7 @@ _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MathSpan:
     """``text[start:end]`` is one formula, delimiters included."""
 

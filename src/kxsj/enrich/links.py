@@ -185,7 +185,16 @@ def _html_mention_name(m: re.Match) -> str:
 
 # A link to a post of a site, as Python-Markdown writes it: ``href="https://kexue.fm/archives/8265"``,
 # perhaps with a trailing slash, a query or a fragment.  Keys name it ``@https://kexue.fm/archives/8265``.
-_ARCHIVE_HREF = re.compile(r'(\bhref=")(https?://[^"/\s]+)/archives/(\d+)/?([?#][^"\s]*)?"')
+# The pattern starts with its literal, which lets the regex engine skip to
+# each "href=" (a leading \b would make it try every position of a long
+# body): that it starts a word is checked by ``_archive_href``.
+_ARCHIVE_HREF = re.compile(r'(href=")(https?://[^"/\s]+)/archives/(\d+)/?([?#][^"\s]*)?"')
+
+
+def _archive_href(m: re.Match) -> bool:
+    """Whether the match of ``_ARCHIVE_HREF`` is an attribute: ``href`` not inside a longer word."""
+    before = m.string[m.start() - 1] if m.start() else " "
+    return not (before.isalnum() or before == "_")
 
 
 def _archive_key(m: re.Match) -> str:
@@ -205,7 +214,7 @@ def html_mention_keys(rendered: str) -> frozenset[str]:
     and every link to a site's post it could rewrite (``@<site>/archives/<id>``)."""
     keys = _mention_keys(rendered, _html_mention_name)
     if "/archives/" in rendered:
-        keys |= {_archive_key(m) for m in _ARCHIVE_HREF.finditer(rendered)}
+        keys |= {_archive_key(m) for m in _ARCHIVE_HREF.finditer(rendered) if _archive_href(m)}
     return keys
 
 
@@ -242,7 +251,7 @@ class TitleLinker:
     def _link_archive(self, tag: str) -> str:
         """An ``<a>`` start tag with its href to an archive post's original page made local."""
         def replace(m: re.Match) -> str:
-            target = self._archive_post(_archive_key(m))
+            target = self._archive_post(_archive_key(m)) if _archive_href(m) else None
             if target is None:
                 return m.group(0)
             return f'{m.group(1)}{html.escape(self._href(target.url), quote=True)}{m.group(4) or ""}"'
