@@ -13,8 +13,7 @@ from test_parallel_render import _run_case
 
 POOL_PREAMBLE = r"""
 import random, threading, time
-from kxsj.incremental.forked_pool import ForkedPool, WorkerDied
-from kxsj.incremental.workers import _die_with_parent
+from kxsj.incremental.forked_pool import ForkedPool, WorkerDied, die_with_parent
 
 def big(n):
     return str(n) * 3_000_000  # far more than a pipe holds: the worker is still writing when it is stopped
@@ -33,7 +32,7 @@ def run_case(script: str) -> None:
 
 def test_results_and_exceptions_come_back_as_from_a_call():
     run_case(r"""
-with ForkedPool(2, initializer=_die_with_parent) as pool:
+with ForkedPool(2, initializer=die_with_parent) as pool:
     jobs = [pool.apply_async(big, (k,)) for k in range(6)]
     failing = pool.apply_async(boom, (7,))
     if [job.get() for job in jobs] != [big(k) for k in range(6)]:
@@ -55,7 +54,7 @@ if any(alive(pid) for pid in pids):
 def test_stopping_while_workers_send_large_results_never_hangs():
     run_case(r"""
 for attempt in range(40):
-    pool = ForkedPool(2, initializer=_die_with_parent)
+    pool = ForkedPool(2, initializer=die_with_parent)
     jobs = [pool.apply_async(big, (k,)) for k in range(8)]
     time.sleep(random.uniform(0.0, 0.05))
     stopper = threading.Thread(target=pool.terminate, daemon=True)
@@ -80,7 +79,7 @@ def test_a_worker_that_dies_fails_its_task_and_the_others_go_on():
 import signal
 def die(n):
     os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
-with ForkedPool(2, initializer=_die_with_parent) as pool:
+with ForkedPool(2, initializer=die_with_parent) as pool:
     doomed = pool.apply_async(die, (0,))
     try:
         doomed.get()

@@ -9,6 +9,8 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
+
 from kxsj.build import BuildOptions, build_site
 from kxsj.imagesize import image_size, read_size
 
@@ -339,3 +341,57 @@ def test_an_edit_build_finds_the_links_of_the_edited_text_only_and_warns_as_a_fr
     assert any("three.png" in w for w in warnings) and any("nothere.png" in w for w in warnings)
     for page in ("posts/bundle/index.html", "posts/side-slug/index.html", "posts/p/index.html"):
         assert (site / "public" / page).read_bytes() == (tmp_path / "fresh" / page).read_bytes()
+
+
+OWN_FILES_CASE = r"""
+import json, os, sys
+from pathlib import Path
+from kxsj.build import BuildOptions, build_site
+from kxsj.incremental import workers
+site = Path(sys.argv[1])
+made, early = [], []
+real_render, real_start = workers.default_render, workers.start_early_workers
+def default_render(context):  # the pool's workers are forked from here: they run this too, in their own memory
+    made.append(os.getpid())
+    return real_render(context)
+def start(context):
+    real_start(context)
+    early.append(workers._early is not None)
+workers.default_render, workers.start_early_workers = default_render, start
+ok = build_site(BuildOptions(site, site / "posts", site / "public")).ok
+print(json.dumps({"ok": ok, "early": early, "here": made.count(os.getpid())}))
+"""
+
+
+def test_posts_with_their_own_files_render_with_the_others_not_one_by_one_after(tmp_path):
+    """A build from nothing renders the texts that get their files' context line in its workers, as it does the rest."""
+    import json
+    import subprocess
+    import sys
+
+    from kxsj.incremental.session import EARLY_WORKERS_FILES
+    from kxsj.incremental.workers import cores
+
+    site = tmp_path / "site"
+    for i in range(EARLY_WORKERS_FILES + 8):
+        own = i % 2 == 0
+        body = f"第{i}篇，$x_{i}$。\n\n" + (f"![图](fig.png)\n\n<!--more-->\n\n后文{i}。\n" if own else f"后文{i}。\n")
+        _post(site / "posts" / f"p{i}" if own else site / "posts", "index.md" if own else f"p{i}.md", body, f"p{i}", f"2024-01-{i % 28 + 1:02d}")
+        if own:
+            (site / "posts" / f"p{i}" / "fig.png").write_bytes(png(4 + i, 3))
+    done = subprocess.run([sys.executable, "-c", OWN_FILES_CASE, str(site)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["ok"]
+    if cores() < 2 or result["early"] != [True]:
+        pytest.skip("one core: no workers")
+    assert result["here"] == 0  # not one body rendered in the build's own process
+    fresh = tmp_path / "fresh"
+    assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
+
+    def pages(folder: Path) -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file() and not p.parts[len(folder.parts)].startswith(".kxsj")}
+
+    built = pages(site / "public")
+    assert built == pages(fresh)
+    assert {"src": "/posts/p0/fig.png", "width": "4", "height": "3"}.items() <= _images(built["posts/p0/index.html"].decode())[0].items()

@@ -140,6 +140,21 @@ def test_a_posts_record_outlives_builds_that_did_not_render_it(tmp_path, typeset
     assert calls == []
 
 
+def test_a_post_with_its_own_files_takes_its_previous_typesets_too(tmp_path, typeset_calls):
+    """Its body is rendered with its files' context line (kxsj.load.assets), after the others were asked for."""
+    from test_post_assets import png
+
+    site = _site(tmp_path / "site")
+    _edit(site, "结尾。", "结尾。\n\n![图](fig.png)")
+    (site / "posts" / "heavy").mkdir()
+    (site / "posts" / "heavy" / "fig.png").write_bytes(png(5, 4))
+    options = BuildOptions(site, site / "posts", site / "public")
+    assert build_site(options).ok
+    calls, pages = _build_after_edit(site, options, "开头的一段。", "开头的一段，改过了。", typeset_calls, tmp_path / "fresh")
+    assert calls == []
+    assert any(b'width="5"' in page and "改过了".encode() in page for page in pages.values())
+
+
 def test_without_the_cache_every_formula_is_typeset(tmp_path, typeset_calls):
     site = _site(tmp_path / "site")
     options = BuildOptions(site, site / "posts", site / "public", cache=False)

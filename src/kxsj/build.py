@@ -100,7 +100,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
     if indexer is None:  # pages then say search is unavailable instead of offering a box that fails
         config = replace(config, search=False)
     # render
-    html_of = post_html(to_html or speed.renderer(), posts, config)
+    html_of = post_html(to_html or speed.renderer(posts), posts, config)
     site = render_stage(
         options, config, posts, html_of, diags, start, memo=speed.page_memo(posts, config),
         render_pages=speed.render_pages(cleanup), bytecode=speed.template_cache(config), to_feed=speed.feed_bodies(),

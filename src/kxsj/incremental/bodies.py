@@ -67,30 +67,45 @@ class CachedRenderer:
         self,
         cache: Namespace,
         texts: Iterable[str],
-        render_many: Callable[[list[str]], Callable[[], dict[str, str]]],
+        render_many: Callable[[list[str], Optional[list]], Callable[[], dict[str, str]]],
         render_one: Callable[[str], str],
         facts: Optional[Namespace] = None,
         facts_of: Optional[Callable[[str], str]] = None,
     ):
         self.cache, self._facts, self._facts_of, self._render_one = cache, facts, facts_of, render_one
+        self._render_many = render_many
         self.mismatched = False
         self._owner = os.getpid()
         self._known: dict[str, str] = {}
         self._facts_known: dict[str, str] = {}
+        self._trust = facts is not None and cache.dir is not None and cache.dir.is_dir()  # no HTML cache: every body would render in turn
+        self._pending: list[Callable[[], dict[str, str]]] = []
+        self.prefetch(texts)
+
+    def prefetch(self, texts: Iterable[str], posts: Optional[list] = None) -> None:
+        """Start rendering those of ``texts`` neither known nor in the store (in the background: ``render_many``).
+
+        Called again, with the posts as they are now, for texts that changed
+        after this was made (a post's own files' context line,
+        ``kxsj.load.assets``), so they render with the others rather than
+        one at a time as pages ask for them.
+        """
         missing: list[str] = []
-        trust = facts is not None and cache.dir is not None and cache.dir.is_dir()  # no HTML cache: every body would render in turn
         for text in dict.fromkeys(texts):
-            kept = facts.get(text) if trust else None
+            if text in self._known or text in self._facts_known:
+                continue
+            kept = self._facts.get(text) if self._trust and self._facts is not None else None
             if kept is not None:
                 self._facts_known[text] = kept
-                cache.touch(text)
+                self.cache.touch(text)
                 continue
-            html = cache.get(text)
+            html = self.cache.get(text)
             if html is None:
                 missing.append(text)
             else:
                 self._learn(text, html)
-        self._pending = [render_many(missing)] if missing else []
+        if missing:
+            self._pending.append(self._render_many(missing, posts))
 
     def _learn(self, text: str, html: str) -> None:
         self._known[text] = html
@@ -108,8 +123,8 @@ class CachedRenderer:
         return self._facts_known.get(text)
 
     def __call__(self, text: str) -> str:
-        if self._pending:  # the misses, rendered in the background since this was made
-            for rendered, html in self._pending.pop()().items():
+        while self._pending:  # the misses, rendered in the background since they were asked for
+            for rendered, html in self._pending.pop(0)().items():
                 self.cache.put(rendered, html)
                 self._learn(rendered, html)
         html = self._known.get(text)
@@ -197,18 +212,20 @@ def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, po
     facts = store.namespace("facts", make_key("facts", key), shards=16)
     typesets = posts is not None and context.math == "build"  # an edited post's formulas: kxsj.incremental.typesets
     asked: list[bool] = []
+    records: dict[str, Optional[str]] = {}  # each post text's record as the build found it (previous_typesets)
 
-    def render_many(missing: list[str]) -> Callable[[], dict[str, str]]:
+    def render_many(missing: list[str], now: Optional[list]) -> Callable[[], dict[str, str]]:
         if not typesets:
             return start_render_many(missing, context)
         from kxsj.incremental.typesets import previous_typesets
 
         asked.append(True)
-        return start_render_many(missing, context, typesets=previous_typesets(store, cache, posts, set(missing)))
+        found = previous_typesets(store, cache, posts if now is None else now, set(missing), records)
+        return start_render_many(missing, context, typesets=found)
 
     renderer = CachedRenderer(cache, texts, render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys))
     if typesets and not asked:  # nothing to render: each post's record is still kept for the next build
         from kxsj.incremental.typesets import previous_typesets
 
-        previous_typesets(store, cache, posts, set())
+        previous_typesets(store, cache, posts, set(), records)
     return renderer

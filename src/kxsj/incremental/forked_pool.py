@@ -12,7 +12,8 @@ lock, so stopping is plain: SIGKILL every worker and reap it.
 Tasks wait in this process and a *pump* thread hands each one to an idle
 worker and takes the results, so the workers keep busy while the build's
 own thread does other work.  A worker that dies fails its task (the
-caller's ``get`` raises); the others go on.
+caller's ``get`` raises); the others go on.  ``die_with_parent`` is the
+initializer kxsj's pools give their workers.
 """
 
 from __future__ import annotations
@@ -202,3 +203,32 @@ class ForkedPool:
 
     def __exit__(self, *exc: object) -> None:
         self.terminate()
+
+
+def die_with_parent() -> None:
+    """A pool initializer: a worker ends the moment the build process does.
+
+    A build killed by a signal (SIGTERM while it renders) must leave no
+    worker running, nor one printing a broken-pipe traceback as it tries to
+    hand back a result nobody reads.  Linux delivers SIGKILL to the worker
+    when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the pool's own
+    cleanup still ends workers whenever the build exits normally.
+
+    Ctrl-C reaches the whole process group; workers ignore it and leave it
+    to the build, which stops them (``ForkedPool.terminate``), so a worker
+    never dies half-way through sending its result.  A forked worker inherits the build's SIGTERM handler, which turns it
+    into an interrupt for the build's own cleanup: a worker takes it as
+    plain death again.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was made
+        os._exit(0)

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from kxsj.incremental.forked_pool import ForkedPool
-from kxsj.incremental.workers import _die_with_parent, can_fork, cores
+from kxsj.incremental.forked_pool import ForkedPool, die_with_parent
+from kxsj.incremental.workers import can_fork, cores
 
 
 MIN_PARALLEL_PAGES = 200
@@ -72,7 +72,7 @@ def _call_forked(makes: list[Callable[[], bytes]], workers: int, spool: Optional
     global _makes, _spool
     _makes, _spool = makes, (str(spool) if spool is not None else None)
     try:
-        with ForkedPool(workers - 1, initializer=_die_with_parent) as pool:
+        with ForkedPool(workers - 1, initializer=die_with_parent) as pool:
             pending = [pool.apply_async(_call_slice, (k, workers)) for k in range(1, workers)]
             shares = [_call_slice(0, workers)] + [r.get() for r in pending]
     finally:

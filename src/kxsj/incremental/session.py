@@ -147,8 +147,10 @@ class Incremental:
 
     # -- rendering ------------------------------------------------------------
 
-    def renderer(self) -> Callable[[str], str]:
-        """The body renderer ``start_rendering`` made."""
+    def renderer(self, posts: list[Post]) -> Callable[[str], str]:
+        """The body renderer ``start_rendering`` made, rendering also the ``posts``' texts that changed since:
+        those with their own files' context line (``kxsj.load.assets``)."""
+        self.cached.prefetch((t for p in posts if p.page_context for t in (p.body, p.excerpt) if t), posts)
         return self.cached
 
     def page_memo(self, posts: list[Post], config: Config) -> Optional["PageStore"]:

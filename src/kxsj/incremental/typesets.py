@@ -18,7 +18,7 @@ is reused was made by this MathJax with these settings.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Optional
 
 from kxsj.incremental.keys import make_key
 from kxsj.incremental.store import Namespace, Store
@@ -28,8 +28,15 @@ SHARDS = 16
 """A path and a digest an entry: a few files are plenty."""
 
 
-def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], missing: set[str]) -> dict[str, list[str]]:
+def previous_typesets(
+    store: Store, html: Namespace, posts: Iterable[Post], missing: set[str], found: dict[str, Optional[str]],
+) -> dict[str, list[str]]:
     """``formulas_key -> typeset containers`` of the previous versions of the ``missing`` texts among ``posts``' texts.
+
+    ``found`` keeps each record as this build first read it: a post's texts
+    can be asked for twice in a build (again with its own files' context
+    line), and the second time must see the previous build's record, not
+    the one the first time wrote.
 
     Also records the digest of each missing text under its file and part,
     for the next build.  Every other text was rendered by an earlier build,
@@ -51,7 +58,9 @@ def previous_typesets(store: Store, html: Namespace, posts: Iterable[Post], miss
             if text not in missing:
                 last.touch(name)
                 continue
-            was = last.get(name)
+            if name not in found:
+                found[name] = last.get(name)
+            was = found[name]
             if was:
                 olds.append(_digest(was))
             last.put(name, html.digest(text).hex())

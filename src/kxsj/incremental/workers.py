@@ -25,7 +25,7 @@ import pickle
 import threading
 from typing import Any, Callable, ContextManager, Iterable, Mapping, Optional, Union
 
-from kxsj.incremental.forked_pool import ForkedPool
+from kxsj.incremental.forked_pool import ForkedPool, die_with_parent
 from kxsj.render.budget import outcome, rendered
 from kxsj.render.context import RenderContext
 
@@ -58,35 +58,6 @@ def _render_chunk(texts: list[str], context: RenderContext) -> list[Union[str, t
     over the render budget, a note that says so (``kxsj.render.budget.outcome``)."""
     render = _renderer(context)
     return [outcome(render, text) for text in texts]
-
-
-def _die_with_parent() -> None:
-    """Pool initializer: a worker ends the moment the build process does.
-
-    A build killed by a signal (SIGTERM while it renders) must leave no
-    worker running, nor one printing a broken-pipe traceback as it tries to
-    hand back a result nobody reads.  Linux delivers SIGKILL to the worker
-    when its parent dies (``PR_SET_PDEATHSIG``); elsewhere the pool's own
-    cleanup still ends workers whenever the build exits normally.
-
-    Ctrl-C reaches the whole process group; workers ignore it and leave it
-    to the build, which stops them (``ForkedPool.terminate``), so a worker
-    never dies half-way through sending its result.  A forked worker inherits the build's SIGTERM handler, which turns it
-    into an interrupt for the build's own cleanup: a worker takes it as
-    plain death again.
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before the request was made
-        os._exit(0)
 
 
 def cores() -> int:
@@ -137,9 +108,9 @@ _running: list = []
 
 def stop_workers() -> None:
     """End every background worker (the build calls it however it ends: Ctrl-C, SIGTERM, an error)."""
-    global _early
+    global _early, _open
     _stop_helper()
-    _early = None  # its pool is in ``_running``
+    _early = _open = None  # their pools are in ``_running``
     while _running:
         _running.pop().terminate()
 
@@ -160,8 +131,11 @@ class _Helper:
     def __init__(self, pid: int, requests: int, replies: int, folder: str, context: RenderContext):
         self.pid, self.requests, self.replies, self.folder = pid, requests, replies, folder
         self.context = context
+        self.asked = False
+        """Whether it has its job: it takes one."""
 
     def render(self, texts: list[str], typesets: Mapping[str, list[str]]) -> Callable[[], dict[str, str]]:
+        self.asked = True
         path = os.path.join(self.folder, "texts.pickle")
         try:
             with open(path, "wb") as f:
@@ -198,7 +172,7 @@ def _helper_main(requests: int, replies: int, context: RenderContext) -> None:
     """In the helper: make the renderer, then render the texts of the one request; never returns."""
     status = 0
     try:
-        _die_with_parent()
+        die_with_parent()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # whoever reads the build's output waits for no one but the build
             os.dup2(devnull, fd)
@@ -275,7 +249,7 @@ class _RenderPool:
 
     def __init__(self, workers: int, context: RenderContext):
         self.context = context
-        self.pool = ForkedPool(workers, initializer=_die_with_parent)
+        self.pool = ForkedPool(workers, initializer=die_with_parent)
         _running.append(self.pool)
         self.queued_limit = 2 * workers
         self.sent: set[str] = set()
@@ -306,7 +280,14 @@ class _RenderPool:
             del self.waiting[:CHUNK]
 
     def render_many(self, texts: list[str]) -> Callable[[], dict[str, str]]:
-        """Render ``texts`` (those offered are rendering or waiting); the returned function waits and gives ``{text: html}``."""
+        """Render ``texts`` (those offered are rendering or waiting); the returned function waits and gives ``{text: html}``.
+
+        Until one of the functions returned has been called, more texts can
+        be asked for (``start_render_many`` sends them here); each call
+        waits for every chunk sent, then ends the workers.
+        """
+        global _open
+        _open = self
         wanted = set(texts)
         rest = [text for text in texts if text not in self.sent]
         self.sent.update(rest)
@@ -318,7 +299,7 @@ class _RenderPool:
         def collect() -> dict[str, str]:
             out: dict[str, str] = {}
             try:
-                for chunk, result in self.chunks:
+                for chunk, result in list(self.chunks):
                     for text, html in rendered(chunk, result.get()):
                         if text in wanted:
                             out[text] = html
@@ -330,6 +311,8 @@ class _RenderPool:
 
 
 _early: Optional[_RenderPool] = None
+_open: Optional[_RenderPool] = None
+"""The pool asked for texts and not yet waited for: it takes more."""
 
 
 def start_early_workers(context: RenderContext) -> None:
@@ -366,6 +349,9 @@ def start_render_many(
     Without workers (one core, threads running) it renders right away.
     ``typesets`` are an edited post's formulas typeset before
     (``kxsj.incremental.typesets``), for whichever process renders it.
+    Texts asked for while a pool still renders the first ones go to that
+    pool (forked earlier, it has no typesets for them); while the helper
+    has its one job, they are rendered here.
     """
     global _early
     workers = workers or cores()
@@ -373,6 +359,13 @@ def start_render_many(
     if _early is not None and _early.context == context:
         early, _early = _early, None
         return early.render_many(unique)
+    if _open is not None and _open.context == context:  # asked again before the first were waited for
+        return _open.render_many(unique)
+    busy = _helper is not None and _helper.asked  # its one job is still to be collected: left alone
+    if busy:
+        with _reusing(typesets):
+            done = render_many(unique, context, workers=1)
+        return lambda: done
     if workers > 1 and len(unique) >= MIN_PARALLEL and can_fork():
         _stop_helper()  # the pool's workers take both cores
         with _reusing(typesets):
