@@ -273,6 +273,61 @@ def test_unchanged_build_is_skipped_and_any_change_rebuilds(site, monkeypatch):
     assert build(site, "public") != first and len(calls) == 4
 
 
+def test_a_source_is_read_again_only_when_its_stat_changed(site, monkeypatch):
+    """The stamp keeps each source's digest beside its stat: an unchanged file is not read,
+    a rewrite to the same size and modification time is (its change time moved)."""
+    import os
+
+    import kxsj.load.files as files
+    from kxsj.incremental import stamp
+
+    monkeypatch.setattr(stamp, "RACY_NS", 0)  # every file here was written just now
+    first = build(site, "public")
+    reads: list[str] = []
+    real = files.read_regular
+    monkeypatch.setattr(files, "read_regular", lambda path, limit: reads.append(str(path)) or real(path, limit))
+    assert build(site, "public") == first
+    assert reads == [], "nothing changed: no source is read"
+
+    post = sorted((site / "posts").glob("*.txt"))[0]
+    data, st = post.read_bytes(), post.stat()
+    edited = data.replace("的".encode(), "地".encode(), 1)
+    assert edited != data and len(edited) == len(data)
+    post.write_bytes(edited)
+    os.utime(post, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert post.stat().st_size == st.st_size and post.stat().st_mtime_ns == st.st_mtime_ns
+    rebuilt = build(site, "public")
+    assert str(post) in reads and rebuilt != first
+    assert rebuilt == build(site, "cold")
+
+
+def test_a_digest_is_taken_from_the_stamp_only_for_a_file_unchanged_for_a_while(tmp_path):
+    """Two writes within one tick of the file system's clock can leave the same stat: a file changed
+    just before it was looked at is read again next time, whatever the stamp says."""
+    from kxsj.incremental.stamp import RACY_NS, SourceFiles
+
+    path = tmp_path / "post.md"
+    path.write_bytes("正文".encode())
+    st = path.stat()
+    real = hashlib.sha256(path.read_bytes()).hexdigest()
+    known = {str(path): [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev, "0" * 64]}
+    changed_at = max(st.st_mtime_ns, st.st_ctime_ns)
+
+    files = SourceFiles(known)
+    files.now = changed_at + RACY_NS // 2
+    assert files.line(str(path)) == f"{path} {real}" and str(path) not in files.seen
+
+    files = SourceFiles(known)
+    files.now = changed_at + RACY_NS * 2
+    assert files.line(str(path)) == f"{path} {'0' * 64}", "a stable file's stat is enough"
+    assert files.seen[str(path)][-1] == "0" * 64
+
+    known[str(path)][2] += 1  # another change time: read again
+    files = SourceFiles(known)
+    files.now = changed_at + RACY_NS * 2
+    assert files.line(str(path)) == f"{path} {real}"
+
+
 def test_skipped_build_reports_the_same_diagnostics(site):
     (site / "posts" / "broken.md").write_text("---\ntitle: [unclosed\n---\n正文\n", encoding="utf-8")
     opts = BuildOptions(site, site / "posts", site / "public")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
@@ -233,7 +234,7 @@ class Incremental:
     @staticmethod
     def stop() -> None:
         """However the build ends (Ctrl-C, SIGTERM, an error): no Markdown worker left behind."""
-        from kxsj.incremental.workers import stop_workers
-
-        stop_workers()
+        workers = sys.modules.get("kxsj.incremental.workers")
+        if workers is not None:  # else no worker was ever started (a build with nothing to do)
+            workers.stop_workers()
         gc.unfreeze()  # what the build froze is the caller's to collect again

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
@@ -27,25 +28,59 @@ STAMP_VERSION = 4
 _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
 
 
-def _content_line(path: str, digests: Optional[dict[str, str]]) -> str:
-    from kxsj.load.files import MAX_BYTES, read_regular
+RACY_NS = 2_000_000_000
+"""A file changed this close to when it was looked at is hashed again next time, however its stat reads.
 
-    try:  # only regular files are read: a FIFO or /dev/zero in posts/ must not hang the build
-        digest = hashlib.sha256(read_regular(path, MAX_BYTES)).hexdigest()
-    except OSError as exc:
-        return f"{path} unreadable {exc.errno}"
-    if digests is not None:
-        digests[os.path.abspath(path)] = digest
-    return f"{path} {digest}"
+Two writes within one tick of the kernel's clock can leave the same size
+and times; a file last changed at least this long before the look cannot
+be written again with the times it had then.
+"""
 
 
-def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]] = None) -> Iterable[str]:
-    """One line per file below ``folder``: its path and its content hash (or size and mtime).
+class SourceFiles:
+    """The source files' SHA-256 digests, each read again only when its stat changed.
 
-    Content hashes are also put in ``digests`` (absolute path -> SHA-256 hex).
+    ``known`` is the previous build's table (from its sealed stamp, so nobody
+    but kxsj wrote it): absolute path -> ``[size, mtime_ns, ctime_ns, inode,
+    device, digest]``.
+    A file whose stat (symlinks followed) reads the same is not read again:
+    any write changes its change time, a file swapped in by a rename has
+    another inode.  ``seen`` is this build's table, for the next build;
+    ``digests`` maps absolute paths to digests for the parse cache.
     """
+
+    def __init__(self, known: Optional[Mapping[str, list]] = None):
+        self.known = known if isinstance(known, Mapping) else {}
+        self.seen: dict[str, list] = {}
+        self.digests: dict[str, str] = {}
+        self.now = time.time_ns()
+
+    def line(self, path: str) -> str:
+        where = os.path.abspath(path)
+        try:
+            st = os.stat(path)
+            stat = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+            stable = max(st.st_mtime_ns, st.st_ctime_ns) < self.now - RACY_NS
+            old = self.known.get(where)
+            if stable and isinstance(old, list) and old[:5] == stat and len(old) == 6 and isinstance(old[5], str):
+                digest = old[5]
+            else:  # only regular files are read: a FIFO or /dev/zero in posts/ must not hang the build
+                from kxsj.load.files import MAX_BYTES, read_regular  # the load stage: imported when a build has work
+
+                digest = hashlib.sha256(read_regular(path, MAX_BYTES)).hexdigest()
+        except OSError as exc:
+            return f"{path} unreadable {exc.errno}"
+        if stable:  # the stat was taken before the read: a write during it changes the stat
+            self.seen[where] = [*stat, digest]
+        self.digests[where] = digest
+        return f"{path} {digest}"
+
+
+def _tree_entries(folder: Path, content: bool, files: Optional[SourceFiles] = None) -> Iterable[str]:
+    """One line per file below ``folder``: its path and its content hash (or size and mtime)."""
+    files = files if files is not None else SourceFiles()
     if folder.is_file():
-        yield _content_line(str(folder), digests)
+        yield files.line(str(folder))
         return
     if not folder.is_dir():
         yield f"{folder}: none"
@@ -55,7 +90,7 @@ def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]]
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             if content:
-                yield _content_line(path, digests)
+                yield files.line(path)
             else:
                 try:
                     st = os.stat(path)
@@ -66,20 +101,21 @@ def _tree_entries(folder: Path, content: bool, digests: Optional[dict[str, str]]
 
 
 def inputs_digest(
-    sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object], digests: Optional[dict[str, str]] = None
+    sources: Iterable[Path], assets: Iterable[Path], settings: Mapping[str, object], files: Optional[SourceFiles] = None
 ) -> str:
     """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
 
     ``settings`` are the build's options (base URL, drafts, strict, output
     folder, search tool found or not); kxsj's code and library versions are
-    always in.  Each source file's SHA-256 goes into ``digests`` (the parse
+    always in.  Each source file's SHA-256 goes into ``files`` (the parse
     cache then need not read unchanged files again).
     """
     h = hashlib.sha256()
     options = [f"setting:{k}={v!r}" for k, v in sorted(settings.items())]
     h.update(make_key("stamp", f"version={STAMP_VERSION}", *options, libraries=_STAMP_LIBRARIES, length=64).encode() + b"\n")
+    files = files if files is not None else SourceFiles()
     for folder in sources:
-        for line in _tree_entries(Path(folder), content=True, digests=digests):
+        for line in _tree_entries(Path(folder), content=True, files=files):
             h.update(line.encode("utf-8", "surrogateescape") + b"\n")
     for folder in assets:
         for line in _tree_entries(Path(folder), content=False):
@@ -116,25 +152,35 @@ class BuildStamp:
 
     def __init__(self, root: Path, out_dir: Path):
         self.path = Path(out_dir) / CACHE_DIR / STAMP_FILE
-        self.file_digests: dict[str, str] = {}
+        self.saved: dict = {}
+        payload = read_sealed(self.path, LABEL)
+        if payload is not None:
+            try:
+                saved = json.loads(bytes(payload))
+            except ValueError:
+                saved = None
+            self.saved = saved if isinstance(saved, dict) else {}
+        self.files = SourceFiles(self.saved.get("files"))
+        """The source files as hashed for the digest (each read again only when its stat changed)."""
+
+    @property
+    def file_digests(self) -> dict[str, str]:
         """Absolute path -> SHA-256 hex of every source file, as hashed for the digest."""
+        return self.files.digests
 
     def load(self, digest: str, out_dir: Path) -> Optional[dict]:
         """The saved report when nothing changed since it was made, else None (also when it does not verify)."""
-        payload = read_sealed(self.path, LABEL)
-        if payload is None:
-            return None
+        saved, self.saved = self.saved, {}  # not kept for the rest of a build that runs
         try:
-            saved = json.loads(bytes(payload))
-            if saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
+            if not saved or saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
                 return None
             return saved["report"]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError):
             return None
 
     def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
         """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
-        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report}
+        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report, "files": self.files.seen}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomic(self.path, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
@@ -167,7 +213,7 @@ def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool
     }
     sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
     stamp = BuildStamp(root, out_dir)
-    digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.file_digests)
+    digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.files)
     return stamp, digest
 
 

@@ -10,7 +10,7 @@ writes gets a warning naming it before the build replaces it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 from kxsj.model import Diagnostic
 from kxsj.write.output import MARKER, files_below
@@ -32,15 +32,19 @@ def written_by_kxsj(rel: str) -> bool:
     return "/" in rel and rel.endswith("/index.html")
 
 
-def foreign_files(out: Path, kept: Iterable[str]) -> list[Diagnostic]:
-    """A warning for each file of ``out`` that kxsj would not write and that is not kept."""
+def foreign_files(out: Path, kept: Iterable[str], names: Optional[list[str]] = None) -> list[Diagnostic]:
+    """A warning for each file of ``out`` that kxsj would not write and that is not kept.
+
+    ``names`` is ``files_below(out)`` when the caller has it.
+    """
     if not (out / MARKER).is_file():
         return []
     kept = set(kept)
-    try:
-        names = files_below(str(out))
-    except OSError:
-        return []
+    if names is None:
+        try:
+            names = files_below(str(out))
+        except OSError:
+            return []
     return [
         Diagnostic(str(out / rel), 0, "warning", f"not written by kxsj and replaced by this build; list it under `keep:` in kxsj.yml to keep it (e.g. `keep: [CNAME, {rel}]`)")
         for rel in sorted(names) if rel not in kept and not written_by_kxsj(rel)

@@ -214,6 +214,7 @@ def write_output(
     listing: Optional[dict[str, list[int]]] = None,
     static: Optional[dict[str, Path]] = None,
     keep: Iterable[str] = (),
+    kept: Optional[list[str]] = None,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -230,7 +231,8 @@ def write_output(
     ``static`` (``kxsj.write.static.static_files``) replaces the files
     found in ``static_dirs``.  Files of the previous output matching a
     ``keep`` pattern (``CNAME``, ``docs/*.pdf``) and not written by this
-    build are carried into the new output.
+    build are carried into the new output (``kept``: those files, when the
+    caller found them already).
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -240,7 +242,8 @@ def write_output(
     clean_stale(out)
     if static is None:  # the build passes the files it chose (and reported on)
         static = _static_files(list(static_dirs), static_skip)
-    kept = kept_files(out, keep, static)
+    if kept is None:
+        kept = kept_files(out, keep, static)
     with sigterm_as_interrupt():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
         os.chmod(tmp, 0o777 & ~current_umask())  # it becomes the output: the usual mode, not mkdtemp's 0700
@@ -290,11 +293,12 @@ def _write_tree(tmp: Path, pages: Iterable[PageLike], static: dict[str, Path], o
     return count
 
 
-def kept_files(out: Path, patterns: Iterable[str], static: dict[str, Path]) -> list[str]:
+def kept_files(out: Path, patterns: Iterable[str], static: dict[str, Path], names: Optional[list[str]] = None) -> list[str]:
     """Files of the output ``out`` that match a ``keep`` pattern (``fnmatch``, on ``/``-joined relative paths).
 
     A static file of the same name is the build's own; a page of the same
-    name gives way to the kept file (``_without``).
+    name gives way to the kept file (``_without``).  ``names`` is
+    ``files_below(out)`` when the caller has it.
     """
     patterns = [p.strip("/") for p in patterns if p.strip("/")]
     if not patterns or not out.is_dir():
@@ -302,7 +306,7 @@ def kept_files(out: Path, patterns: Iterable[str], static: dict[str, Path]) -> l
     import fnmatch
 
     return sorted(
-        rel for rel in files_below(str(out))
+        rel for rel in (files_below(str(out)) if names is None else names)
         if not rel.startswith(".kxsj-cache/") and rel != MARKER and not (rel.startswith("static/") and rel[7:] in static)
         and any(fnmatch.fnmatchcase(rel, p) for p in patterns) and os.path.isfile(out / rel)
     )

@@ -24,13 +24,18 @@ def write_site(
     from kxsj.render.site_loader import outside_templates
     from kxsj.write.foreign import foreign_files
     from kxsj.write.lock import describe_os_error
-    from kxsj.write.output import OutputError, kept_files, write_output
+    from kxsj.write.output import OutputError, files_below, kept_files, write_output
     from kxsj.write.static import static_files
 
     skip = () if config.mathjax == "local" or config.math == "build" else ("mathjax",)  # build: its fonts
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
-    diags += foreign_files(options.out_dir, kept_files(options.out_dir, config.keep, static))
+    try:  # one walk of the previous output for its kept files and its foreign ones
+        names: Optional[list[str]] = files_below(str(options.out_dir))
+    except OSError:
+        names = None  # each looks for itself, and reports as it does
+    kept = kept_files(options.out_dir, config.keep, static, names)
+    diags += foreign_files(options.out_dir, kept, names)
     failing = options.strict and any(d.level in ("warning", "error") for d in diags)
     listing: dict[str, list[int]] = {}
 
@@ -42,6 +47,7 @@ def write_site(
         write_output(
             pages, options.out_dir, static=static, keep=config.keep, protected=[options.root, options.posts_dir],
             inputs=[options.posts_dir], commit=not failing, finish=finish, in_place=in_place, listing=listing,
+            kept=kept if names is not None else None,
         )
     except (OutputError, OSError) as exc:
         message = describe_os_error(exc, options.out_dir) if not isinstance(exc, OutputError) else str(exc)
