@@ -278,14 +278,13 @@ def test_a_source_is_read_again_only_when_its_stat_changed(site, monkeypatch):
     a rewrite to the same size and modification time is (its change time moved)."""
     import os
 
-    import kxsj.load.files as files
     from kxsj.incremental import stamp
 
     monkeypatch.setattr(stamp, "RACY_NS", 0)  # every file here was written just now
     first = build(site, "public")
     reads: list[str] = []
-    real = files.read_regular
-    monkeypatch.setattr(files, "read_regular", lambda path, limit: reads.append(str(path)) or real(path, limit))
+    real = stamp.read_regular
+    monkeypatch.setattr(stamp, "read_regular", lambda path, limit: reads.append(str(path)) or real(path, limit))
     assert build(site, "public") == first
     assert reads == [], "nothing changed: no source is read"
 

@@ -286,6 +286,27 @@ def test_an_output_put_back_from_an_archive_with_a_planted_page_is_rebuilt(site,
     assert rebuilt == expected
 
 
+def test_a_file_planted_anywhere_in_the_output_is_noticed_without_listing_its_folders(site, tmp_path, monkeypatch):
+    """The stamp reads each folder's times instead of listing it: a file added to any folder,
+    an empty one the build kept included, changes that folder's times."""
+    import kxsj.write.files as files
+
+    expected = fresh(site, tmp_path, monkeypatch, "reference")
+    build(site)
+    out = site / "public"
+    (out / "empty").mkdir()
+    build(site)  # the output changed: an update that keeps the empty folder
+    assert (out / "empty").is_dir()
+    listed = []
+    real = files.files_below
+    monkeypatch.setattr(files, "files_below", lambda *a, **k: listed.append(a[0]) or real(*a, **k))
+    assert build(site) == expected and listed == [], "nothing changed: the output is not listed again"
+    for planted in (out / "empty" / "planted.html", out / "planted.html", _a_post_page(out).parent / "planted.html"):
+        planted.write_text("<p>planted</p>", encoding="utf-8")
+        rebuilt = build(site)
+        assert not planted.exists() and rebuilt == expected
+
+
 def test_the_pages_workflow_seals_its_caches_with_a_secret_key():
     """CI's caches are sealed with a repository secret: a cache entry written by anything without it is ignored."""
     import yaml

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -19,12 +20,13 @@ from typing import Iterable, Mapping, Optional
 from kxsj.incremental.keys import make_key
 from kxsj.incremental.store import CACHE_DIR, _write_atomic
 from kxsj.incremental.sealed import read_sealed, seal
+from kxsj.regular_files import MAX_BYTES, read_regular
 
 STAMP_FILE = "build.json"
 LABEL = "build"
 
 
-STAMP_VERSION = 4
+STAMP_VERSION = 5
 _STAMP_LIBRARIES = ("jinja2", "markdown", "pymdown-extensions", "pygments", "pyyaml")
 
 
@@ -65,8 +67,6 @@ class SourceFiles:
             if stable and isinstance(old, list) and old[:5] == stat and len(old) == 6 and isinstance(old[5], str):
                 digest = old[5]
             else:  # only regular files are read: a FIFO or /dev/zero in posts/ must not hang the build
-                from kxsj.load.files import MAX_BYTES, read_regular  # the load stage: imported when a build has work
-
                 digest = hashlib.sha256(read_regular(path, MAX_BYTES)).hexdigest()
         except OSError as exc:
             return f"{path} unreadable {exc.errno}"
@@ -124,18 +124,62 @@ def inputs_digest(
 
 
 def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = None) -> dict[str, list[int]]:
-    """The output as it is on disk, caches aside: every file's size, times and inode (any write changes them).
+    """The output as it is on disk, caches aside: every file's size, times and inode, every folder's times and inode.
 
-    ``listing`` is ``files_below`` of the output with sizes and times when
-    the caller has it (``write_output`` gives it after an in-place update).
+    ``listing`` is ``files_below(out, stats, folders=True)`` of the output
+    when the caller has it (``write_output`` gives it after an in-place
+    update); the folders' times are read now, as they are once the build
+    wrote its last file.  A file added anywhere, even to an empty folder,
+    changes its folder's times.
     """
-    from kxsj.write.output import files_below
+    from kxsj.write.files import FOLDER_KEYS, files_below
 
     if listing is None:
         listing = {}
-        files_below(str(out_dir), listing)
+        files_below(str(out_dir), listing, folders=True)
     skip = CACHE_DIR + "/"
-    return {rel: st for rel, st in listing.items() if not rel.startswith(skip)}
+    manifest: dict[str, list[int]] = {}
+    for rel, st in listing.items():
+        if rel.startswith(skip):
+            continue
+        if rel.endswith(FOLDER_KEYS):
+            st = _folder_stat(Path(out_dir), rel)
+            if st is None:
+                continue  # a folder the build emptied and removed
+        manifest[rel] = st
+    return manifest
+
+
+def _folder_stat(out_dir: Path, rel: str) -> Optional[list[int]]:
+    try:
+        st = os.lstat(os.path.join(out_dir, rel.rstrip("/")) if rel != "/" else out_dir)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if stat.S_ISDIR(st.st_mode) else None
+
+
+def output_unchanged(out_dir: Path, manifest: object) -> bool:
+    """Whether the output is file for file and folder for folder as ``manifest`` (``output_manifest``) recorded it.
+
+    Every folder's and file's status is read, no folder listed: a file
+    added, removed or renamed changes its folder's times, one written
+    changes its own, one put back from an archive has another inode.
+    """
+    if not isinstance(manifest, dict) or "/" not in manifest:
+        return False
+    base = os.fspath(out_dir)
+    for rel, old in manifest.items():
+        if rel.endswith("/"):
+            if _folder_stat(out_dir, rel) != old:
+                return False
+            continue
+        try:
+            st = os.lstat(os.path.join(base, rel))
+        except (OSError, ValueError):
+            return False
+        if [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != old or stat.S_ISDIR(st.st_mode):
+            return False
+    return True
 
 
 class BuildStamp:
@@ -145,9 +189,10 @@ class BuildStamp:
     file for file as that build left it, would write the same bytes again;
     it replays the saved report (diagnostics included) instead.  "As that
     build left it" is each file's size, modification and change times and
-    inode (``files_below``): a file written since, even to its old size and
-    modification time, or the whole output put back from an archive (CI's
-    cache) is not, and the build runs.
+    inode, and each folder's times and inode (``output_manifest``): a file
+    written since, even to its old size and modification time, one added
+    anywhere, or the whole output put back from an archive (CI's cache) is
+    not, and the build runs.
     """
 
     def __init__(self, root: Path, out_dir: Path):
@@ -172,7 +217,7 @@ class BuildStamp:
         """The saved report when nothing changed since it was made, else None (also when it does not verify)."""
         saved, self.saved = self.saved, {}  # not kept for the rest of a build that runs
         try:
-            if not saved or saved.get("digest") != digest or saved.get("manifest") != output_manifest(out_dir):
+            if not saved or saved.get("digest") != digest or not output_unchanged(out_dir, saved.get("manifest")):
                 return None
             return saved["report"]
         except (KeyError, TypeError, AttributeError):
@@ -180,9 +225,9 @@ class BuildStamp:
 
     def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
         """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
-        data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report, "files": self.files.seen}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)  # before the folders' times are read
+            data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report, "files": self.files.seen}
             _write_atomic(self.path, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
         except OSError:
             pass
@@ -227,7 +272,7 @@ def record_output(out_dir: Path, listing, store, stamp, digest: str, saved: dict
     from kxsj.write.output import files_below
 
     if not listing:
-        files_below(str(out_dir), listing)
+        files_below(str(out_dir), listing, folders=True)
     if store is not None:
         store.save(out_dir, listing)
     if stamp is not None and drafts:

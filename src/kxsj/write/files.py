@@ -55,16 +55,25 @@ def try_link(source: Path, target: Path) -> bool:
         return False
 
 
-def files_below(root: str, stats: Optional[dict[str, list[int]]] = None) -> list[str]:
+FOLDER_KEYS = "/"
+"""How ``files_below(..., folders=True)`` names folders in ``stats``: ``a/b/``, and ``/`` for ``root`` itself."""
+
+
+def files_below(root: str, stats: Optional[dict[str, list[int]]] = None, folders: bool = False) -> list[str]:
     """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
 
     With ``stats``, each one's ``[size, mtime_ns, ctime_ns, inode]`` goes there too: the
     change time and inode tell a file written since, or put back from an
-    archive, even with its old size and modification time.
+    archive, even with its old size and modification time.  With
+    ``folders``, every folder (empty ones too) goes there as well, named
+    as ``FOLDER_KEYS`` says, with ``[]``: a folder's own times change
+    whenever an entry is added to it or removed.
     """
     out: list[str] = []
 
     def walk(folder: str, prefix: str) -> None:
+        if folders and stats is not None:
+            stats[prefix or FOLDER_KEYS] = []
         with os.scandir(folder) as entries:
             for entry in entries:
                 rel = prefix + entry.name

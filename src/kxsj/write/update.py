@@ -134,7 +134,7 @@ class Stage:
                 new.append(rel)
         incoming = set(new)
         self._listing = {}
-        stale = [rel for rel in files_below(self.out, self._listing) if rel not in self.kept and rel not in incoming]
+        stale = [rel for rel in files_below(self.out, self._listing, folders=True) if rel not in self.kept and rel not in incoming]
         folders: list[str] = []
         seen: set[str] = set()
         for rel in new:
@@ -156,13 +156,15 @@ class Stage:
         return {"new": new, "stale": stale, "folders": folders}
 
     def listing_after(self, plan: dict) -> dict[str, list[int]]:
-        """The output's files once ``plan`` is committed, as ``files_below`` would list them.
+        """The output's files and folders once ``plan`` is committed, as ``files_below(..., folders=True)`` would list them.
 
         Files the commit left alone keep the size and time ``plan`` saw;
-        only the files it moved in are looked at again.
+        only the files it moved in are looked at again.  A folder the commit
+        emptied and removed is still named: whoever reads its times finds it gone.
         """
         gone = set(plan["stale"]) | set(plan["new"])
         listing = {rel: st for rel, st in self._listing.items() if rel not in gone}
+        listing.update((folder + "/", []) for folder in plan["folders"])  # folders as ``files_below(..., folders=True)``
         for rel in plan["new"]:
             st = os.lstat(os.path.join(self.out, rel))
             listing[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
