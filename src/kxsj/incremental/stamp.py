@@ -9,13 +9,14 @@ then runs in full instead of keeping what it found there.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
 import time
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from kxsj.incremental.keys import make_key
 from kxsj.incremental.store import CACHE_DIR, _write_atomic
@@ -138,24 +139,52 @@ def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = Non
         listing = {}
         files_below(str(out_dir), listing, folders=True)
     skip = CACHE_DIR + "/"
-    manifest: dict[str, list[int]] = {}
-    for rel, st in listing.items():
-        if rel.startswith(skip):
-            continue
-        if rel.endswith(FOLDER_KEYS):
-            st = _folder_stat(Path(out_dir), rel)
+    manifest = {rel: st for rel, st in listing.items() if not rel.startswith(skip)}
+    with _looking_in(out_dir) as look:
+        for rel in [rel for rel in manifest if rel.endswith(FOLDER_KEYS)]:
+            found = look(rel)
+            st = _folder_stat(found) if found is not None else None
             if st is None:
-                continue  # a folder the build emptied and removed
-        manifest[rel] = st
+                del manifest[rel]  # a folder the build emptied and removed
+            else:
+                manifest[rel] = st
     return manifest
 
 
-def _folder_stat(out_dir: Path, rel: str) -> Optional[list[int]]:
-    try:
-        st = os.lstat(os.path.join(out_dir, rel.rstrip("/")) if rel != "/" else out_dir)
-    except OSError:
-        return None
+def _folder_stat(st: os.stat_result) -> Optional[list[int]]:
+    """A folder's ``[mtime_ns, ctime_ns, inode]``; None when it is no folder."""
     return [st.st_mtime_ns, st.st_ctime_ns, st.st_ino] if stat.S_ISDIR(st.st_mode) else None
+
+
+def _file_stat(st: os.stat_result) -> Optional[list[int]]:
+    """A file's ``[size, mtime_ns, ctime_ns, inode]`` as ``files_below`` gives it; None for a folder."""
+    return None if stat.S_ISDIR(st.st_mode) else [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+@contextlib.contextmanager
+def _looking_in(out_dir: Path) -> Iterator[Callable[[str], Optional[os.stat_result]]]:
+    """``look(rel)``: the status of ``rel`` below ``out_dir`` (``FOLDER_KEYS`` names allowed), symlinks not followed; None if there is none."""
+    fd = None
+    if os.stat in os.supports_dir_fd:
+        try:
+            fd = os.open(out_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            pass
+
+    def look(rel: str) -> Optional[os.stat_result]:
+        rel = rel[:-1] if rel.endswith("/") else rel
+        try:
+            if fd is not None:
+                return os.stat(rel or ".", dir_fd=fd, follow_symlinks=False)
+            return os.lstat(os.path.join(out_dir, rel))
+        except (OSError, ValueError):
+            return None
+
+    try:
+        yield look
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def output_unchanged(out_dir: Path, manifest: object) -> bool:
@@ -167,18 +196,11 @@ def output_unchanged(out_dir: Path, manifest: object) -> bool:
     """
     if not isinstance(manifest, dict) or "/" not in manifest:
         return False
-    base = os.fspath(out_dir)
-    for rel, old in manifest.items():
-        if rel.endswith("/"):
-            if _folder_stat(out_dir, rel) != old:
+    with _looking_in(out_dir) as look:
+        for rel, old in manifest.items():
+            st = look(rel)
+            if st is None or (_folder_stat(st) if rel.endswith("/") else _file_stat(st)) != old:
                 return False
-            continue
-        try:
-            st = os.lstat(os.path.join(base, rel))
-        except (OSError, ValueError):
-            return False
-        if [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino] != old or stat.S_ISDIR(st.st_mode):
-            return False
     return True
 
 
