@@ -327,6 +327,15 @@ def test_a_digest_is_taken_from_the_stamp_only_for_a_file_unchanged_for_a_while(
     assert files.line(str(path)) == f"{path} {real}"
 
 
+def test_a_build_with_nothing_to_do_does_not_read_the_configuration(site, monkeypatch):
+    """kxsj.yml is one of the stamp's inputs: it is read only once the build is known to run."""
+    import kxsj.build
+
+    first = build(site, "public")
+    monkeypatch.setattr(kxsj.build, "load_config", lambda root: pytest.fail("kxsj.yml was read"))
+    assert build(site, "public") == first
+
+
 def test_skipped_build_reports_the_same_diagnostics(site):
     (site / "posts" / "broken.md").write_text("---\ntitle: [unclosed\n---\n正文\n", encoding="utf-8")
     opts = BuildOptions(site, site / "posts", site / "public")

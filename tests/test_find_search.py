@@ -143,6 +143,21 @@ def test_without_pagefind_the_build_warns_and_the_search_page_says_so(tmp_path, 
     assert 'class="site-search"' not in home  # no box that could only fail
 
 
+def test_a_build_with_nothing_changed_but_pagefind_gone_is_made_again(tmp_path, monkeypatch):
+    """The build stamp skips a build with the same inputs, but a site with search also depends on finding Pagefind."""
+    if find_pagefind() is None:
+        missing(f"Pagefind is not installed ({INSTALL_HINT})")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    root = copy_bundled_site(tmp_path)
+    out = tmp_path / "public"
+    options = BuildOptions(root=root, posts_dir=root / "posts", out_dir=out)
+    assert build_site(options).written and (out / "pagefind").is_dir()
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    report = build_site(options)
+    assert report.written and any(INSTALL_HINT in d.message for d in report.diagnostics)
+    assert "搜索不可用" in (out / "search" / "index.html").read_text(encoding="utf-8")
+
+
 def test_search_off_in_config_builds_no_index_and_no_warning(tmp_path):
     root = copy_bundled_site(tmp_path)
     config = root / "kxsj.yml"

@@ -53,8 +53,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
 
     start = time.monotonic()
     options = replace(options, root=Path(options.root), posts_dir=Path(options.posts_dir), out_dir=Path(options.out_dir))
-    config, diags = load_config(options.root)
-    set_budget(config.render_timeout)  # before any worker is forked: they inherit it
+    diags: list[Diagnostic] = []
 
     def report(n_posts: int, n_pages: int, written: bool) -> BuildReport:
         # A bad post is reported and left out, and the rest of the site is still
@@ -64,7 +63,7 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
 
     if options.base_url is not None:
         try:
-            config.base_url = normalise_base_url(options.base_url)
+            options = replace(options, base_url=normalise_base_url(options.base_url))
         except ValueError as exc:
             diags.append(Diagnostic("--base-url", 0, "error", f"--base-url {exc}"))
             return report(0, 0, written=False)
@@ -73,11 +72,17 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
         diags.append(Diagnostic(str(options.out_dir), 0, "error", problem))
         return report(0, 0, written=False)
 
-    speed = Incremental(options, config, from_files=posts is None and to_html is None, enabled=options.cache)
+    speed = Incremental(options, from_files=posts is None and to_html is None, enabled=options.cache)
     saved = speed.unchanged()
-    if saved is not None:  # nothing changed since the last build: its report, and nothing to do
+    if saved is not None:  # nothing changed since the last build (kxsj.yml included): its report, and nothing to do
         diags[:] = [Diagnostic(**d) for d in saved["diagnostics"]]
         return report(saved["posts"], saved["pages"], written=True)
+    config, found = load_config(options.root)
+    diags += found
+    if options.base_url is not None:
+        config.base_url = options.base_url
+    set_budget(config.render_timeout)  # before any worker is forked: they inherit it
+    speed.configure(config)
     # Only now: a build with nothing to do imports none of the renderer.
     from kxsj.render.stage import render_stage
     from kxsj.write.post_assets import asset_pages

@@ -12,10 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 from kxsj.model import Diagnostic
-from kxsj.yamltext import error_line, key_lines, parse_yaml
 
 CONFIG_NAME = "kxsj.yml"
 
@@ -133,6 +130,10 @@ def load_config(root: Path) -> tuple[Config, list[Diagnostic]]:
     except OSError as exc:
         diags.append(Diagnostic(shown, 1, "error", f"cannot read it ({exc.strerror or exc}); all keys keep their defaults"))
         return config, diags
+    import yaml  # here, not at the top: a build with nothing to do never reads kxsj.yml
+
+    from kxsj.yamltext import error_line, key_lines, parse_yaml
+
     try:
         data, node = parse_yaml(text)
     except yaml.YAMLError as exc:

@@ -55,9 +55,10 @@ RELATED_FILE = "related.json"
 class Incremental:
     """The speed side of one build of ``root`` into ``out_dir``: see the module docstring."""
 
-    def __init__(self, options, config: Config, from_files: bool, enabled: bool = True):
-        self.options, self.config = options, config
-        self.context = RenderContext.from_config(config)
+    def __init__(self, options, from_files: bool, enabled: bool = True):
+        self.options = options
+        self.config: Optional[Config] = None
+        self.context: Optional[RenderContext] = None
         self.from_files, self.enabled = from_files, enabled
         self.out_dir = Path(options.out_dir)
         self.digests = TextDigests()  # every cache and page key names a body by one hash of it
@@ -75,14 +76,23 @@ class Incremental:
     # -- before loading -----------------------------------------------------
 
     def unchanged(self) -> Optional[dict]:
-        """The last build's report when nothing it was made from changed (then nothing else runs)."""
+        """The last build's report when nothing it was made from changed (then nothing else runs).
+
+        Asked before the configuration is read: ``kxsj.yml`` is one of the
+        inputs the stamp digests.
+        """
         if not (self.enabled and self.from_files):
             return None
         from kxsj.incremental.stamp import build_stamp
 
         o = self.options
-        self.stamp, self.digest = build_stamp(o.root, o.posts_dir, o.out_dir, self.config, o.drafts, o.strict)
+        self.stamp, self.digest = build_stamp(o.root, o.posts_dir, o.out_dir, o.base_url, o.drafts, o.strict)
         return self.stamp.load(self.digest, o.out_dir)
+
+    def configure(self, config: Config) -> None:
+        """The site's configuration, read once the build is known to run: its render settings key every cache."""
+        self.config = config
+        self.context = RenderContext.from_config(config)
 
     def start(self) -> None:
         """Workers and memos for a build that loads its posts from files."""
@@ -229,7 +239,12 @@ class Incremental:
             return
         from kxsj.incremental.stamp import record_output
 
-        record_output(self.out_dir, listing, self.pages, self.stamp, self.digest or "", report, bool(self._drafts))
+        pagefind = None
+        if self.stamp is not None and self.config is not None and self.config.search:
+            from kxsj.write.search import find_pagefind
+
+            pagefind = str(find_pagefind())
+        record_output(self.out_dir, listing, self.pages, self.stamp, self.digest or "", report, bool(self._drafts), pagefind)
 
     @staticmethod
     def stop() -> None:

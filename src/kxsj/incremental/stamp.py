@@ -106,9 +106,8 @@ def inputs_digest(
 ) -> str:
     """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
 
-    ``settings`` are the build's options (base URL, drafts, strict, output
-    folder, search tool found or not); kxsj's code and library versions are
-    always in.  Each source file's SHA-256 goes into ``files`` (the parse
+    ``settings`` are the build's options (``--base-url``, drafts, strict,
+    output folder); kxsj's code and library versions are always in.  Each source file's SHA-256 goes into ``files`` (the parse
     cache then need not read unchanged files again).
     """
     h = hashlib.sha256()
@@ -241,15 +240,27 @@ class BuildStamp:
         try:
             if not saved or saved.get("digest") != digest or not output_unchanged(out_dir, saved.get("manifest")):
                 return None
+            if saved.get("pagefind") is not None:  # the site has search: its pages say whether Pagefind was found
+                from kxsj.write.search import find_pagefind
+
+                if saved["pagefind"] != str(find_pagefind()):
+                    return None
             return saved["report"]
         except (KeyError, TypeError, AttributeError):
             return None
 
-    def save(self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None) -> None:
-        """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked)."""
+    def save(
+        self, digest: str, out_dir: Path, report: dict, listing: Optional[dict[str, list[int]]] = None, pagefind: Optional[str] = None,
+    ) -> None:
+        """Record the build; ``listing`` is the output's ``files_below`` with stats, when known (else walked).
+
+        ``pagefind`` is the search tool the build looked for (``str`` of
+        ``find_pagefind()``), for a site with search; None without.
+        """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)  # before the folders' times are read
-            data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report, "files": self.files.seen}
+            data = {"digest": digest, "manifest": output_manifest(out_dir, listing), "report": report, "files": self.files.seen,
+                    "pagefind": pagefind}
             _write_atomic(self.path, seal(LABEL, json.dumps(data, ensure_ascii=False).encode("utf-8")))
         except OSError:
             pass
@@ -261,30 +272,26 @@ class BuildStamp:
             pass
 
 
-def build_stamp(root: Path, posts_dir: Path, out_dir: Path, config, drafts: bool, strict: bool) -> tuple[BuildStamp, str]:
-    """The stamp for a build of ``root`` into ``out_dir`` and the digest of its inputs now."""
+def build_stamp(
+    root: Path, posts_dir: Path, out_dir: Path, base_url: Optional[str], drafts: bool, strict: bool,
+) -> tuple[BuildStamp, str]:
+    """The stamp for a build of ``root`` into ``out_dir`` and the digest of its inputs now.
+
+    ``base_url`` is ``--base-url`` (None: kxsj.yml's, which is one of the
+    inputs).  Whether Pagefind is found is checked by ``BuildStamp.load``,
+    and only for a site with search.
+    """
     from kxsj.assets import asset_dirs
     from kxsj.config import CONFIG_NAME
 
-    pagefind = None
-    if config.search:
-        from kxsj.write.search import find_pagefind
-
-        pagefind = str(find_pagefind())
-    settings = {
-        "base_url": config.base_url,
-        "drafts": drafts,
-        "strict": strict,
-        "out": str(Path(out_dir).resolve()),
-        "pagefind": pagefind,
-    }
+    settings = {"base_url": base_url, "drafts": drafts, "strict": strict, "out": str(Path(out_dir).resolve())}
     sources = [Path(posts_dir), Path(root) / CONFIG_NAME, *asset_dirs("templates", root)]
     stamp = BuildStamp(root, out_dir)
     digest = inputs_digest(sources, asset_dirs("static", root), settings, stamp.files)
     return stamp, digest
 
 
-def record_output(out_dir: Path, listing, store, stamp, digest: str, saved: dict, drafts: bool) -> None:
+def record_output(out_dir: Path, listing, store, stamp, digest: str, saved: dict, drafts: bool, pagefind: Optional[str] = None) -> None:
     """The page manifest and the build stamp (``saved``: the report to replay), made from the committed output as it now is on disk.
 
     They bind each file by its size, times and inode (``files_below``):
@@ -300,4 +307,4 @@ def record_output(out_dir: Path, listing, store, stamp, digest: str, saved: dict
     if stamp is not None and drafts:
         stamp.forget()  # its report may quote drafts
     elif stamp is not None:
-        stamp.save(digest, out_dir, saved, listing)
+        stamp.save(digest, out_dir, saved, listing, pagefind)
