@@ -215,6 +215,7 @@ def write_output(
     static: Optional[dict[str, Path]] = None,
     keep: Iterable[str] = (),
     kept: Optional[list[str]] = None,
+    previous: Optional[Iterable[str]] = None,
 ) -> int:
     """Write ``pages`` and ``static_dirs`` (under ``/static/``) into ``out_dir``; return the file count.
 
@@ -232,7 +233,9 @@ def write_output(
     found in ``static_dirs``.  Files of the previous output matching a
     ``keep`` pattern (``CNAME``, ``docs/*.pdf``) and not written by this
     build are carried into the new output (``kept``: those files, when the
-    caller found them already).
+    caller found them already).  ``previous`` is ``files_below(out, stats,
+    folders=True)`` when the caller walked the output (an in-place update
+    then does not walk it again).
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
@@ -255,7 +258,7 @@ def write_output(
                     (MARKER, MARKER_TEXT),
                     commit, finish, page_rel,
                     lambda tree: _swap(tree, out, finish=None), f".{out.name}.commit-{os.getpid()}-{tmp.name[-8:]}",
-                    listing,
+                    listing, previous,
                 )
             count = _write_tree(tmp, _without(pages, kept), static, out, kept)
             if not commit:

@@ -30,8 +30,9 @@ def write_site(
     skip = () if config.mathjax == "local" or config.math == "build" else ("mathjax",)  # build: its fonts
     static = static_files(reversed(asset_dirs("static", options.root)), skip, config.include_dotfiles, diags)
     diags += outside_templates(asset_dirs("templates", options.root))
-    try:  # one walk of the previous output for its kept files and its foreign ones
-        names: Optional[list[str]] = files_below(str(options.out_dir))
+    previous: dict[str, list[int]] = {}
+    try:  # one walk of the previous output: its kept files, its foreign ones, and what an in-place update replaces
+        names: Optional[list[str]] = files_below(str(options.out_dir), previous, folders=True)
     except OSError:
         names = None  # each looks for itself, and reports as it does
     kept = kept_files(options.out_dir, config.keep, static, names)
@@ -47,7 +48,7 @@ def write_site(
         write_output(
             pages, options.out_dir, static=static, keep=config.keep, protected=[options.root, options.posts_dir],
             inputs=[options.posts_dir], commit=not failing, finish=finish, in_place=in_place, listing=listing,
-            kept=kept if names is not None else None,
+            kept=kept if names is not None else None, previous=previous if names is not None else None,
         )
     except (OutputError, OSError) as exc:
         message = describe_os_error(exc, options.out_dir) if not isinstance(exc, OutputError) else str(exc)

@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -78,8 +79,10 @@ def _same_file(a: str, b: str) -> bool:
 class Stage:
     """The files of the new site that differ from the output ``out``, written below ``root``."""
 
-    def __init__(self, out: Path, root: Path):
+    def __init__(self, out: Path, root: Path, previous: Optional[Iterable[str]] = None):
         self.out, self.root = str(out), str(root)
+        self._previous = previous
+        """The output's files and folders as the write stage listed them (``files_below(..., folders=True)``), if it did."""
         self.kept: set[str] = set()
         """Files of the output that stay as they are."""
         self.staged: set[str] = set()
@@ -133,8 +136,8 @@ class Stage:
             else:
                 new.append(rel)
         incoming = set(new)
-        self._listing = {}
-        stale = [rel for rel in files_below(self.out, self._listing, folders=True) if rel not in self.kept and rel not in incoming]
+        self._listing = self._output_now()
+        stale = [rel for rel in self._listing if not rel.endswith("/") and rel not in self.kept and rel not in incoming]
         folders: list[str] = []
         seen: set[str] = set()
         for rel in new:
@@ -154,6 +157,29 @@ class Stage:
             folders.extend(reversed(missing))
         folders.sort(key=lambda d: d.count("/"))
         return {"new": new, "stale": stale, "folders": folders}
+
+    def _output_now(self) -> dict[str, list[int]]:
+        """The output's files with their status as it is now, and its folders, as ``files_below(..., folders=True)`` gives them.
+
+        When the write stage listed the output already, only each file's
+        status is read again (the pages reused since were linked, which
+        changes their change times), no folder is listed twice.
+        """
+        listing: dict[str, list[int]] = {}
+        if self._previous is None:
+            files_below(self.out, listing, folders=True)
+            return listing
+        for rel in self._previous:
+            if rel.endswith("/"):
+                listing[rel] = []
+                continue
+            try:
+                st = os.lstat(os.path.join(self.out, rel))
+            except OSError:  # gone since it was listed
+                continue
+            if not stat.S_ISDIR(st.st_mode):
+                listing[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        return listing
 
     def listing_after(self, plan: dict) -> dict[str, list[int]]:
         """The output's files and folders once ``plan`` is committed, as ``files_below(..., folders=True)`` would list them.
@@ -285,6 +311,7 @@ def update_output(
     swap: Callable[[Path], None],
     journal_name: str,
     listing: Optional[dict[str, list[int]]] = None,
+    previous: Optional[Iterable[str]] = None,
 ) -> int:
     """Write the site into ``out`` in place (see the module docstring); return the file count.
 
@@ -294,8 +321,10 @@ def update_output(
     when a conflict rules the update out.  ``listing``, when given, receives
     the committed output's files (``files_below`` with sizes and times),
     which the plan already walked, unless a whole tree was swapped in.
+    ``previous`` is the output's ``files_below(..., folders=True)`` when
+    the caller walked it already: it is not walked again.
     """
-    stage = Stage(out, tmp / SITE)
+    stage = Stage(out, tmp / SITE, previous)
     os.makedirs(stage.root, exist_ok=True)
     count = 0
     name, text = marker
