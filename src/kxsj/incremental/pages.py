@@ -112,6 +112,8 @@ class PageStore:
         self._old: dict[str, list] = {}
         self._new: dict[str, str] = {}
         self._digests: dict[int, tuple[Any, bytes]] = {}
+        self._lists: dict[tuple[int, ...], bytes] = {}
+        """A list of posts (their ids, in order) -> its posts' digests, joined."""
         self.reused = 0
         self.rendered = 0
         payload = read_sealed(self.out_dir / CACHE_DIR / MANIFEST, LABEL)
@@ -163,7 +165,14 @@ class PageStore:
         if kind is str:
             return b"s" + value.encode("utf-8", "surrogatepass")
         if kind is list and all(type(item) is RenderedPost for item in value):  # a list page's posts: fixed-size digests
-            return b"l" + b"".join([self.object_digest(item) for item in value])
+            # The same posts in the same order (a series' list, on each of its
+            # posts' pages) are joined once: ``object_digest`` holds every
+            # post it saw, so their ids name them for the whole build.
+            ids = tuple(map(id, value))
+            joined = self._lists.get(ids)
+            if joined is None:
+                joined = self._lists[ids] = b"".join([self.object_digest(item) for item in value])
+            return b"l" + joined
         try:  # plain data (a pager): marshal's version 2 has no back-references, so the same data is the same bytes
             return b"m" + marshal.dumps(value, 2)
         except ValueError:  # holds posts, or objects marshal does not know
