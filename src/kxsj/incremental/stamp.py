@@ -22,6 +22,7 @@ from kxsj.incremental.keys import make_key
 from kxsj.incremental.store import CACHE_DIR, _write_atomic
 from kxsj.incremental.sealed import read_sealed, seal
 from kxsj.regular_files import MAX_BYTES, read_regular
+from kxsj.write.files import FOLDER_KEYS
 
 STAMP_FILE = "build.json"
 LABEL = "build"
@@ -132,7 +133,7 @@ def output_manifest(out_dir: Path, listing: Optional[dict[str, list[int]]] = Non
     wrote its last file.  A file added anywhere, even to an empty folder,
     changes its folder's times.
     """
-    from kxsj.write.files import FOLDER_KEYS, files_below
+    from kxsj.write.files import files_below
 
     if listing is None:
         listing = {}
@@ -171,7 +172,7 @@ def _looking_in(out_dir: Path) -> Iterator[Callable[[str], Optional[os.stat_resu
             pass
 
     def look(rel: str) -> Optional[os.stat_result]:
-        rel = rel[:-1] if rel.endswith("/") else rel
+        rel = rel[:-1] if rel.endswith(FOLDER_KEYS) else rel
         try:
             if fd is not None:
                 return os.stat(rel or ".", dir_fd=fd, follow_symlinks=False)
@@ -193,12 +194,12 @@ def output_unchanged(out_dir: Path, manifest: object) -> bool:
     added, removed or renamed changes its folder's times, one written
     changes its own, one put back from an archive has another inode.
     """
-    if not isinstance(manifest, dict) or "/" not in manifest:
+    if not isinstance(manifest, dict) or FOLDER_KEYS not in manifest:  # the output folder itself: a manifest that names folders
         return False
     with _looking_in(out_dir) as look:
         for rel, old in manifest.items():
             st = look(rel)
-            if st is None or (_folder_stat(st) if rel.endswith("/") else _file_stat(st)) != old:
+            if st is None or (_folder_stat(st) if rel.endswith(FOLDER_KEYS) else _file_stat(st)) != old:
                 return False
     return True
 

@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 
-from kxsj.write.files import files_below, link_or_copy, same_copy
+from kxsj.write.files import FOLDER_KEYS, files_below, link_or_copy, same_copy
 from kxsj.write.lock import OutputError
 
 PLAN = "plan.json"
@@ -137,7 +137,7 @@ class Stage:
                 new.append(rel)
         incoming = set(new)
         self._listing = self._output_now()
-        stale = [rel for rel in self._listing if not rel.endswith("/") and rel not in self.kept and rel not in incoming]
+        stale = [rel for rel in self._listing if not rel.endswith(FOLDER_KEYS) and rel not in self.kept and rel not in incoming]
         folders: list[str] = []
         seen: set[str] = set()
         for rel in new:
@@ -170,7 +170,7 @@ class Stage:
             files_below(self.out, listing, folders=True)
             return listing
         for rel in self._previous:
-            if rel.endswith("/"):
+            if rel.endswith(FOLDER_KEYS):
                 listing[rel] = []
                 continue
             try:
@@ -190,7 +190,7 @@ class Stage:
         """
         gone = set(plan["stale"]) | set(plan["new"])
         listing = {rel: st for rel, st in self._listing.items() if rel not in gone}
-        listing.update((folder + "/", []) for folder in plan["folders"])  # folders as ``files_below(..., folders=True)``
+        listing.update((folder + FOLDER_KEYS, []) for folder in plan["folders"])  # folders as ``files_below(..., folders=True)``
         for rel in plan["new"]:
             st = os.lstat(os.path.join(self.out, rel))
             listing[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
