@@ -395,3 +395,20 @@ def test_posts_with_their_own_files_render_with_the_others_not_one_by_one_after(
     built = pages(site / "public")
     assert built == pages(fresh)
     assert {"src": "/posts/p0/fig.png", "width": "4", "height": "3"}.items() <= _images(built["posts/p0/index.html"].decode())[0].items()
+
+
+def test_the_links_memo_looks_up_only_texts_that_can_hold_a_link(monkeypatch):
+    """An empty excerpt or a text with no ``](`` or ``]:`` is answered at once, not from the store (a lookup costs more)."""
+    from kxsj.incremental.bodies import reference_finder
+    from kxsj.incremental.store import Namespace, Store
+    from kxsj.load.assets import references
+
+    asked: list[str] = []
+    real_get = Namespace.get
+    monkeypatch.setattr(Namespace, "get", lambda self, text: asked.append(text) or real_get(self, text))
+    found = reference_finder(Store(None))
+    assert found("") == [] and found("没有链接的正文，$x_1$ 与 [方括号] 之外。\n") == []
+    assert asked == []
+    linked = "看 [图](fig.png)。\n\n[ref]: https://example.org/\n"
+    assert found(linked) == list(references(linked)) == found(linked)
+    assert asked == [linked, linked]

@@ -172,11 +172,13 @@ def reference_finder(store: Store) -> Callable[[str], list[tuple[int, bool, str]
     of the time checking every post's local links takes, for a list that
     only changes with the text.  Kept as JSON ``[line, is image, address]``.
     """
-    from kxsj.load.assets import references
+    from kxsj.load.assets import may_reference, references
 
     cache = store.namespace("refs", make_key("refs", length=16), shards=16)
 
     def found(text: str) -> list[tuple[int, bool, str]]:
+        if not may_reference(text):  # an empty excerpt, a text without links: answered faster than looked up
+            return []
         kept = cache.get(text)
         if kept is not None:
             return [(int(line), bool(image), str(url)) for line, image, url in json.loads(kept)]

@@ -143,9 +143,14 @@ def _mask_lines(text: str) -> str:
     return "\n".join(out)
 
 
+def may_reference(text: str) -> bool:
+    """False when ``text`` can hold no link: it lacks what every match of _TARGET and _REFDEF holds."""
+    return "](" in text or "]:" in text
+
+
 def references(text: str) -> Iterator[tuple[int, bool, str]]:
     """``(line index, is image, address)`` of each inline link, image and reference definition."""
-    if "](" not in text and "]:" not in text:  # what every match of _TARGET and _REFDEF holds
+    if not may_reference(text):
         return iter(())
     return _walk_references(text)
 
