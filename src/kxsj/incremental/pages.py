@@ -61,7 +61,8 @@ VERSION = 5
 def _digest(*parts: bytes) -> bytes:
     """SHA-256 of ``parts``, told apart by their count and lengths (one hash call: 2,600 pages ask)."""
     head = struct.pack(f"<Q{len(parts)}Q", len(parts), *map(len, parts))
-    return hashlib.sha256(head + b"".join(parts)).digest()  # with SHA extensions, twice as fast as blake2b here
+    # SHA-256 rather than BLAKE2b: faster where the CPU has SHA extensions (benchmarks/README.md, "Measured costs").
+    return hashlib.sha256(head + b"".join(parts)).digest()
 
 
 def _plain_pickle(value: Any) -> bytes:

@@ -1,9 +1,10 @@
 """An edited post's formulas typeset once: the previous version's, reused when they did not change.
 
 Under ``math: build`` MathJax typesets every formula of a body as it
-renders (``kxsj.render.mathbuild``), about 8 ms a formula: after an edit of
-a math-heavy post's prose the build spent more time typesetting the
-formulas it had typeset before than on all the rest.  The store's
+renders (``kxsj.render.mathbuild``; its cost a formula is in
+``benchmarks/README.md``): after an edit of a math-heavy post's prose the
+build spent more time typesetting the formulas it had typeset before than
+on all the rest.  The store's
 ``typeset`` namespace keeps, for each post file's body and excerpt, the
 SHA-256 of the text last rendered; when that text is now missing from the
 HTML cache (it was edited), its old HTML is read back from the ``html``

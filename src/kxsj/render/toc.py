@@ -13,8 +13,9 @@ Built on Python-Markdown's ``toc`` extension, as its tree processor:
   ``toc`` always did, and then no automatic one is added.
 
 The ``[TOC]`` marker is looked for only where it can be: the stock
-``replace_marker`` joins the text of every element's subtree to test it,
-about 3 % of rendering a post, for a marker posts hardly ever hold.
+``replace_marker`` joins the text of every element's subtree to test it
+(its cost: ``benchmarks/README.md``, "Measured costs"), for a marker posts
+hardly ever hold.
 """
 
 from __future__ import annotations
