@@ -344,16 +344,22 @@ def test_an_edit_build_finds_the_links_of_the_edited_text_only_and_warns_as_a_fr
 
 
 OWN_FILES_CASE = r"""
-import json, os, sys
+import hashlib, json, os, sys
 from pathlib import Path
 from kxsj.build import BuildOptions, build_site
 from kxsj.incremental import workers
-site = Path(sys.argv[1])
+site, log = Path(sys.argv[1]), sys.argv[2]
 made, early = [], []
 real_render, real_start = workers.default_render, workers.start_early_workers
 def default_render(context):  # the pool's workers are forked from here: they run this too, in their own memory
     made.append(os.getpid())
-    return real_render(context)
+    render = real_render(context)
+    def logged(text):  # every process appends each text it renders: whether it had a context line, how it goes on, its hash
+        context, _, rest = text.partition("\n") if text.startswith("<!--kxsj:page ") else ("", "", text)
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps([bool(context), rest[:12], hashlib.sha256(text.encode()).hexdigest()]) + "\n")
+        return render(text)
+    return logged
 def start(context):
     real_start(context)
     early.append(workers._early is not None)
@@ -364,7 +370,8 @@ print(json.dumps({"ok": ok, "early": early, "here": made.count(os.getpid())}))
 
 
 def test_posts_with_their_own_files_render_with_the_others_not_one_by_one_after(tmp_path):
-    """A build from nothing renders the texts that get their files' context line in its workers, as it does the rest."""
+    """A build from nothing renders the texts that get their files' context line in its workers, as it does the rest,
+    and renders each text once: not also as it was before its post's files were attached."""
     import json
     import subprocess
     import sys
@@ -379,13 +386,24 @@ def test_posts_with_their_own_files_render_with_the_others_not_one_by_one_after(
         _post(site / "posts" / f"p{i}" if own else site / "posts", "index.md" if own else f"p{i}.md", body, f"p{i}", f"2024-01-{i % 28 + 1:02d}")
         if own:
             (site / "posts" / f"p{i}" / "fig.png").write_bytes(png(4 + i, 3))
-    done = subprocess.run([sys.executable, "-c", OWN_FILES_CASE, str(site)], capture_output=True, text=True, timeout=300)
+    # A folder of its own, but no link to its files: no context line; its texts are held, then rendered as they are.
+    _post(site / "posts" / "q", "index.md", "第q篇，[外链](https://example.org/q)。\n", "q")
+    (site / "posts" / "q" / "notes.csv").write_text("a,b\n", encoding="utf-8")
+    log = tmp_path / "rendered.jsonl"
+    done = subprocess.run([sys.executable, "-c", OWN_FILES_CASE, str(site), str(log)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["ok"]
     if cores() < 2 or result["early"] != [True]:
         pytest.skip("one core: no workers")
     assert result["here"] == 0  # not one body rendered in the build's own process
+    rendered = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert len({digest for _, _, digest in rendered}) == len(rendered)  # no text rendered twice
+    for i in range(EARLY_WORKERS_FILES + 8):
+        texts = [context for context, start, _ in rendered if start.startswith(f"第{i}篇，")]
+        assert texts and all(texts) if i % 2 == 0 else texts and not any(texts), (i, texts)
+    q = [context for context, start, _ in rendered if start.startswith("第q篇")]
+    assert q and not any(q)
     fresh = tmp_path / "fresh"
     assert build_site(BuildOptions(site, site / "posts", fresh, cache=False)).ok
 

@@ -71,6 +71,7 @@ class CachedRenderer:
         render_one: Callable[[str], str],
         facts: Optional[Namespace] = None,
         facts_of: Optional[Callable[[str], str]] = None,
+        hold: Optional[Callable[[list[str]], set[str]]] = None,
     ):
         self.cache, self._facts, self._facts_of, self._render_one = cache, facts, facts_of, render_one
         self._render_many = render_many
@@ -80,15 +81,18 @@ class CachedRenderer:
         self._facts_known: dict[str, str] = {}
         self._trust = facts is not None and cache.dir is not None and cache.dir.is_dir()  # no HTML cache: every body would render in turn
         self._pending: list[Callable[[], dict[str, str]]] = []
-        self.prefetch(texts)
+        self.prefetch(texts, hold=hold)
 
-    def prefetch(self, texts: Iterable[str], posts: Optional[list] = None) -> None:
+    def prefetch(
+        self, texts: Iterable[str], posts: Optional[list] = None, hold: Optional[Callable[[list[str]], set[str]]] = None,
+    ) -> None:
         """Start rendering those of ``texts`` neither known nor in the store (in the background: ``render_many``).
 
         Called again, with the posts as they are now, for texts that changed
         after this was made (a post's own files' context line,
         ``kxsj.load.assets``), so they render with the others rather than
-        one at a time as pages ask for them.
+        one at a time as pages ask for them.  ``hold(missing)`` names the
+        missing texts not to render yet: those that may still change so.
         """
         missing: list[str] = []
         for text in dict.fromkeys(texts):
@@ -104,6 +108,9 @@ class CachedRenderer:
                 missing.append(text)
             else:
                 self._learn(text, html)
+        if hold is not None and missing:
+            held = hold(missing)
+            missing = [text for text in missing if text not in held]
         if missing:
             self._pending.append(self._render_many(missing, posts))
 
@@ -189,7 +196,10 @@ def reference_finder(store: Store) -> Callable[[str], list[tuple[int, bool, str]
     return found
 
 
-def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, posts: Optional[list] = None) -> CachedRenderer:
+def site_renderer(
+    store: Store, texts: Iterable[str], context: RenderContext, posts: Optional[list] = None,
+    hold: Optional[Callable[[list[str]], set[str]]] = None,
+) -> CachedRenderer:
     """The build's Markdown -> HTML: the store's HTML, misses rendered on every core.
 
     The misses start rendering in worker processes at once and are waited
@@ -197,7 +207,7 @@ def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, po
     Texts whose facts the store holds are not read until a page needs them
     (``CachedRenderer``).  Given the ``posts`` under ``math: build``, an
     edited post's unchanged formulas are not typeset again
-    (``kxsj.incremental.typesets``).
+    (``kxsj.incremental.typesets``).  ``hold``: see ``CachedRenderer.prefetch``.
     """
     from kxsj.enrich.links import html_mention_keys
     from kxsj.incremental.workers import default_render, start_render_many
@@ -225,7 +235,7 @@ def site_renderer(store: Store, texts: Iterable[str], context: RenderContext, po
         found = previous_typesets(store, cache, posts if now is None else now, set(missing), records)
         return start_render_many(missing, context, typesets=found)
 
-    renderer = CachedRenderer(cache, texts, render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys))
+    renderer = CachedRenderer(cache, texts, render_many, render_one, facts, lambda html: html_facts(html, html_mention_keys), hold)
     if typesets and not asked:  # nothing to render: each post's record is still kept for the next build
         from kxsj.incremental.typesets import previous_typesets
 

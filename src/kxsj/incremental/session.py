@@ -69,6 +69,8 @@ class Incremental:
         self.pages: Optional["PageStore"] = None
         self.feed: Optional["FeedBodies"] = None
         self._early = False
+        self._held: set[str] = set()
+        """Texts not rendered as first asked for: their post may get its files' context line (``renderer``)."""
         self._drafts: list[str] = []
         self._collecting = False  # whether garbage collection was on before the load
         self._spooling: Optional[contextlib.ExitStack] = None
@@ -120,11 +122,13 @@ class Incremental:
         self.related = RelatedMemo.load(self.out_dir / CACHE_DIR / RELATED_FILE)
 
     def parse(self, path: Path, parse_file, found: list[Diagnostic]):
-        """``load_posts``' per-file hook: the parse memo, each post's texts handed to the early workers."""
+        """``load_posts``' per-file hook: the parse memo, each post's texts handed to the early workers
+        (not those of a post that may get its files' context line: they would be rendered twice)."""
         from kxsj.incremental.workers import offer_texts
+        from kxsj.load.assets import may_get_files
 
         result = self.parsed(path, parse_file, found) if self.parsed is not None else parse_file(path, found)
-        if self._early and isinstance(result, Post) and (self.options.drafts or not result.draft):
+        if self._early and isinstance(result, Post) and (self.options.drafts or not result.draft) and not may_get_files(result):
             offer_texts((result.body, result.excerpt))
         return result
 
@@ -154,14 +158,27 @@ class Incremental:
     def start_rendering(self, posts: list[Post]) -> None:
         from kxsj.incremental.bodies import site_renderer
 
-        self.cached = site_renderer(self.store, (t for p in posts for t in (p.body, p.excerpt) if t), self.context, posts)
+        texts = (t for p in posts for t in (p.body, p.excerpt) if t)
+        self.cached = site_renderer(self.store, texts, self.context, posts, hold=lambda missing: self._hold(posts, missing))
+
+    def _hold(self, posts: list[Post], missing: list[str]) -> set[str]:
+        """Of the ``missing`` texts, those of posts that may get their files' context line
+        (``kxsj.load.assets.may_get_files``, asked only of posts with a text to render)."""
+        from kxsj.load.assets import may_get_files
+
+        wanted = set(missing)
+        for post in posts:
+            if (post.body in wanted or post.excerpt in wanted) and may_get_files(post):
+                self._held.update(t for t in (post.body, post.excerpt) if t)
+        return self._held
 
     # -- rendering ------------------------------------------------------------
 
     def renderer(self, posts: list[Post]) -> Callable[[str], str]:
-        """The body renderer ``start_rendering`` made, rendering also the ``posts``' texts that changed since:
-        those with their own files' context line (``kxsj.load.assets``)."""
-        self.cached.prefetch((t for p in posts if p.page_context for t in (p.body, p.excerpt) if t), posts)
+        """The body renderer ``start_rendering`` made, rendering also the ``posts``' texts that changed since
+        (those with their own files' context line, ``kxsj.load.assets``) and those it held back for that."""
+        held = self._held
+        self.cached.prefetch((t for p in posts if p.page_context or p.body in held for t in (p.body, p.excerpt) if t), posts)
         return self.cached
 
     def page_memo(self, posts: list[Post], config: Config) -> Optional["PageStore"]:

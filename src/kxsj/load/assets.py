@@ -56,6 +56,22 @@ def asset_folder(source: Path) -> Optional[Path]:
     return sibling if sibling.is_dir() else None
 
 
+def may_get_files(post: Post) -> bool:
+    """Whether ``attach_assets`` may put a context line before ``post``'s texts; False is sure.
+
+    It may for a Markdown post whose texts can hold a link and that has a
+    folder of its own or names a ``/static/`` file: cheap tests, a folder's
+    status at most.  The build renders such a post's texts once they have
+    their context line, not before as well (``kxsj.incremental.session``).
+    """
+    if post.kind != "markdown" or not post.source:
+        return False
+    texts = (post.body, post.excerpt if post.summary else "")
+    if not any(may_reference(text) for text in texts):
+        return False
+    return any("/static/" in text for text in texts) or asset_folder(Path(post.source[0].path)) is not None
+
+
 def folder_files(folder: Path, diags: list[Diagnostic]) -> dict[str, Path]:
     """``relative path -> file`` of what is published from a post's folder.
 
