@@ -57,12 +57,15 @@ def asset_folder(source: Path) -> Optional[Path]:
 
 
 def may_get_files(post: Post) -> bool:
-    """Whether ``attach_assets`` may put a context line before ``post``'s texts; False is sure.
+    """Whether ``attach_assets`` may put a context line before ``post``'s texts.
 
     It may for a Markdown post whose texts can hold a link and that has a
     folder of its own or names a ``/static/`` file: cheap tests, a folder's
     status at most.  The build renders such a post's texts once they have
     their context line, not before as well (``kxsj.incremental.session``).
+    A wrong answer costs time, never a page: True for a post that gets no
+    line renders its texts a little later; False for one that does (a
+    percent-encoded ``/static/``) renders them also without it.
     """
     if post.kind != "markdown" or not post.source:
         return False
