@@ -194,3 +194,18 @@ def test_builds_that_remove_posts_and_change_tags_match_a_build_from_nothing(tmp
     assert tree(out) == tree(fresh)
     assert not [n for n in os.listdir(tmp_site) if n.startswith(".public.")]
     assert (out / MARKER).is_file()
+
+
+def test_a_listing_by_name_reads_no_file_status(tmp_path):
+    """``files_below(..., file_stats=False)``, the write stage's walk of the previous output: names, folders, no status."""
+    from kxsj.write.files import FOLDER_KEYS, files_below
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "x.html").write_text("x", encoding="utf-8")
+    (tmp_path / "top.txt").write_text("t", encoding="utf-8")
+    named: dict[str, list[int]] = {}
+    assert sorted(files_below(str(tmp_path), named, folders=True, file_stats=False)) == ["a/x.html", "top.txt"]
+    assert named == {FOLDER_KEYS: [], "a/": [], "a/b/": [], "a/x.html": [], "top.txt": []}
+    statted: dict[str, list[int]] = {}
+    files_below(str(tmp_path), statted, folders=True)
+    assert statted.keys() == named.keys() and len(statted["top.txt"]) == 4

@@ -59,7 +59,7 @@ FOLDER_KEYS = "/"
 """How ``files_below(..., folders=True)`` names folders in ``stats``: ``a/b/``, and ``/`` for ``root`` itself."""
 
 
-def files_below(root: str, stats: Optional[dict[str, list[int]]] = None, folders: bool = False) -> list[str]:
+def files_below(root: str, stats: Optional[dict[str, list[int]]] = None, folders: bool = False, file_stats: bool = True) -> list[str]:
     """Every non-folder below ``root``, as ``/``-joined relative paths (symlinks are not followed).
 
     With ``stats``, each one's ``[size, mtime_ns, ctime_ns, inode]`` goes there too: the
@@ -67,7 +67,9 @@ def files_below(root: str, stats: Optional[dict[str, list[int]]] = None, folders
     archive, even with its old size and modification time.  With
     ``folders``, every folder (empty ones too) goes there as well, named
     as ``FOLDER_KEYS`` says, with ``[]``: a folder's own times change
-    whenever an entry is added to it or removed.
+    whenever an entry is added to it or removed.  With ``file_stats=False``
+    files go there with ``[]`` too, unread: for a caller that needs only
+    the names.
     """
     out: list[str] = []
 
@@ -81,9 +83,11 @@ def files_below(root: str, stats: Optional[dict[str, list[int]]] = None, folders
                     walk(entry.path, rel + "/")
                 else:
                     out.append(rel)
-                    if stats is not None:
+                    if stats is not None and file_stats:
                         st = entry.stat(follow_symlinks=False)
                         stats[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+                    elif stats is not None:
+                        stats[rel] = []
 
     if os.path.isdir(root):
         walk(root, "")

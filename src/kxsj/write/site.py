@@ -32,7 +32,8 @@ def write_site(
     diags += outside_templates(asset_dirs("templates", options.root))
     previous: dict[str, list[int]] = {}
     try:  # one walk of the previous output: its kept files, its foreign ones, and what an in-place update replaces
-        names: Optional[list[str]] = files_below(str(options.out_dir), previous, folders=True)
+        # (names only: the update reads each file's status once the pages it reuses are linked)
+        names: Optional[list[str]] = files_below(str(options.out_dir), previous, folders=True, file_stats=False)
     except OSError:
         names = None  # each looks for itself, and reports as it does
     kept = kept_files(options.out_dir, config.keep, static, names)
