@@ -158,6 +158,22 @@ def test_a_build_with_nothing_changed_but_pagefind_gone_is_made_again(tmp_path, 
     assert "搜索不可用" in (out / "search" / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_build_looks_for_pagefind_once(tmp_path, monkeypatch):
+    """The build stamp records the Pagefind the search indexer found; it does not look for it again."""
+    import kxsj.write.search as search
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))  # quick: no index is made
+    calls: list[int] = []
+    real = search.find_pagefind
+    monkeypatch.setattr(search, "find_pagefind", lambda: calls.append(1) or real())
+    root = copy_bundled_site(tmp_path)
+    options = BuildOptions(root=root, posts_dir=root / "posts", out_dir=tmp_path / "public")
+    assert build_site(options).written
+    assert len(calls) == 1
+    assert build_site(options).written and len(calls) == 2  # nothing changed: the stamp's check looks once
+
+
 def test_search_off_in_config_builds_no_index_and_no_warning(tmp_path):
     root = copy_bundled_site(tmp_path)
     config = root / "kxsj.yml"

@@ -121,5 +121,5 @@ def _build(options: BuildOptions, to_html, posts: Optional[list[Post]], cleanup:
         return report(site.posts, len(site.pages), written=False)
     final = report(site.posts, len(site.pages), written=written[0])
     if final.written:
-        speed.record(written[1], {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]})
+        speed.record(written[1], {"posts": final.posts, "pages": final.pages, "diagnostics": [vars(d) for d in diags]}, indexer)
     return final

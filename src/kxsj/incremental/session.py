@@ -250,17 +250,16 @@ class Incremental:
         if self.related is not None:
             self.related.save(Path(folder) / CACHE_DIR / RELATED_FILE)
 
-    def record(self, listing: dict[str, list[int]], report: dict) -> None:
-        """The page manifest and the build stamp, made from the committed output."""
+    def record(self, listing: dict[str, list[int]], report: dict, search=None) -> None:
+        """The page manifest and the build stamp, made from the committed output;
+        ``search``: the build's search indexer (``kxsj.write.search.search_indexer``), None without one."""
         if self.pages is None and self.stamp is None:
             return
         from kxsj.incremental.stamp import record_output
 
         pagefind = None
         if self.stamp is not None and self.config is not None and self.config.search:
-            from kxsj.write.search import find_pagefind
-
-            pagefind = str(find_pagefind())
+            pagefind = str(getattr(search, "binary", None))  # the Pagefind the build found (None: not installed)
         record_output(self.out_dir, listing, self.pages, self.stamp, self.digest or "", report, bool(self._drafts), pagefind)
 
     @staticmethod
