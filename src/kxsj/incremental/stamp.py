@@ -108,8 +108,9 @@ def inputs_digest(
     """What a build's output depends on: ``sources`` by content, ``assets`` (static files) by size and mtime.
 
     ``settings`` are the build's options (``--base-url``, drafts, strict,
-    output folder); kxsj's code and library versions are always in.  Each source file's SHA-256 goes into ``files`` (the parse
-    cache then need not read unchanged files again).
+    output folder); kxsj's code and library versions are always in.  Each
+    source file's SHA-256 goes into ``files`` (the parse cache then need
+    not read unchanged files again).
     """
     h = hashlib.sha256()
     options = [f"setting:{k}={v!r}" for k, v in sorted(settings.items())]

@@ -233,9 +233,9 @@ def write_output(
     found in ``static_dirs``.  Files of the previous output matching a
     ``keep`` pattern (``CNAME``, ``docs/*.pdf``) and not written by this
     build are carried into the new output (``kept``: those files, when the
-    caller found them already).  ``previous`` holds the names of ``files_below(out, stats,
-    folders=True)`` when the caller walked the output (an in-place update
-    then does not walk it again).
+    caller found them already).  ``previous`` holds the names of
+    ``files_below(out, stats, folders=True)`` when the caller walked the
+    output (an in-place update then does not walk it again).
     """
     problem = check_out_dir(out_dir, protected, inputs)
     if problem:
