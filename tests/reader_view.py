@@ -213,14 +213,18 @@ DISPLAY_BOXES = """() => {
     const tex = (box.getAttribute('data-tex') || '').slice(0, 60);
     const style = getComputedStyle(box);
     const wide = box.scrollWidth > box.clientWidth + 1;
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX);
     if (wide) {
       out.scroll++;
-      if (!['auto', 'scroll'].includes(style.overflowX)) out.problems.push(`cut off (overflow ${style.overflowX}): ${tex}`);
+      if (!scrolls) out.problems.push(`cut off (overflow ${style.overflowX}): ${tex}`);
       if (!style.backgroundImage.includes('gradient')) out.problems.push(`scrolls with no cue: ${tex}`);
-      box.scrollLeft = box.scrollWidth;
     } else {
       out.fit++;
     }
+    // Scrolled to its end as a reader can scroll it: a box that "fits" by the
+    // rounded scrollWidth may still be a pixel and a fraction narrower than
+    // its numbers (MathJax's scale follows the machine's fonts).
+    if (scrolls) box.scrollLeft = box.scrollWidth;
     const outer = box.getBoundingClientRect();
     for (const label of box.querySelectorAll('mjx-labels mjx-mtd')) {  // the numbers, not their row
       out.numbered++;
