@@ -204,10 +204,17 @@ CUT_OFF = """async () => {
   return problems;
 }"""
 
-# Every display equation: fits its box, or scrolls inside it (overflow auto,
-# a background gradient as the cue that more follows); scrolled to its end,
-# its equation numbers (mjx-labels' cells) lie inside the box and the viewport.
-DISPLAY_BOXES = """() => {
+# Every display equation: fits its box, or scrolls inside it (overflow auto)
+# with its cue on (site.css's --kxsj-more-right, which test_mathview.py sees
+# in the pixels), and no cue on a box that fits; scrolled to its end, its
+# equation numbers (mjx-labels' cells) lie inside the box and the viewport.
+DISPLAY_BOXES = """async () => {
+  // As each block is when the reader scrolls to it: laid out (site.css lets
+  // the browser skip blocks far from the screen), its scroll timeline current.
+  const blocks = [...document.querySelectorAll('.post-body > *')];
+  blocks.forEach((block) => { block.style.contentVisibility = 'visible'; });
+  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const cue = (box) => getComputedStyle(box).getPropertyValue('--kxsj-more-right').trim();
   const out = {fit: 0, scroll: 0, numbered: 0, problems: []};
   for (const box of document.querySelectorAll('mjx-container[display="true"]')) {
     const tex = (box.getAttribute('data-tex') || '').slice(0, 60);
@@ -217,9 +224,10 @@ DISPLAY_BOXES = """() => {
     if (wide) {
       out.scroll++;
       if (!scrolls) out.problems.push(`cut off (overflow ${style.overflowX}): ${tex}`);
-      if (!style.backgroundImage.includes('gradient')) out.problems.push(`scrolls with no cue: ${tex}`);
+      if (cue(box) !== '1') out.problems.push(`scrolls with no cue: ${tex}`);
     } else {
       out.fit++;
+      if (box.scrollWidth <= box.clientWidth && cue(box) !== '0') out.problems.push(`fits but shows a cue: ${tex}`);
     }
     // Scrolled to its end as a reader can scroll it: a box that "fits" by the
     // rounded scrollWidth may still be a pixel and a fraction narrower than
@@ -235,6 +243,7 @@ DISPLAY_BOXES = """() => {
     }
     box.scrollLeft = 0;
   }
+  blocks.forEach((block) => { block.style.contentVisibility = ''; });
   return out;
 }"""
 

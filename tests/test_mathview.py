@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from reader_view import CUT_OFF, DISPLAY_BOXES
+from screen_pixels import mean_difference
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.render.math import has_math
@@ -33,6 +34,7 @@ from kxsj.render.math import has_math
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = "10180"
 PHONE = 390
+CUE = 12  # a cue's least change to its edge's pixels, mean over the edge (0-255)
 PRINT_COLUMN = 680  # A4 (210 mm) less 15 mm margins each side, at 96 px per inch
 
 LONG_INLINE = r"f(x_1,x_2,x_3,x_4,x_5,x_6,x_7,x_8) = \sum_{i=1}^{n} \alpha_i x_i + \sum_{i<j} \beta_{ij} x_i x_j + \sum_{i<j<k} \gamma_{ijk} x_i x_j x_k + \cdots"
@@ -169,6 +171,53 @@ def test_a_long_inline_formula_left_unfitted_is_seen_sticking_out(site, page, se
     typeset(page, base + page_of(site, "公式的读法"))
     cut = page.evaluate(CUT_OFF)
     assert cut[0] == f"sticks out of its block: {LONG_INLINE[:60]}" and len(cut) == 2, cut  # the formula, and so its paragraph
+
+
+# The cue that a display equation scrolls, in the pixels: a shadow at each
+# edge with more past it, for a box a few pixels too narrow as for one much
+# too narrow, and none at an edge with nothing past it.  The box of a short
+# display equation is narrowed to ``overflow`` pixels less than its formula.
+NARROW = """(overflow) => {
+  const box = [...document.querySelectorAll('mjx-container[display="true"]')]
+    .find((b) => (b.getAttribute('data-tex') || '').startsWith('\\\\int_0^1'));
+  box.style.width = '';
+  const natural = Math.ceil(box.querySelector('mjx-math').getBoundingClientRect().width);
+  if (overflow) box.style.width = `${natural - overflow}px`;
+  box.scrollIntoView({block: 'center'});
+  box.id = 'cue-probe';
+  return box.scrollWidth - box.clientWidth;
+}"""
+EDGE = 4  # pixels of each edge looked at
+
+
+def edge_cue(page, side: str) -> float:
+    """How much the box's ``side`` edge differs with its background from without."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    r = page.evaluate("() => { const r = document.getElementById('cue-probe').getBoundingClientRect(); return [r.left, r.top, r.right, r.height]; }")
+    left, top, right, height = r
+    clip = {"x": left if side == "left" else right - EDGE, "y": top, "width": EDGE, "height": height}
+    shown = page.screenshot(clip=clip)
+    page.evaluate("() => { document.getElementById('cue-probe').style.background = 'none'; }")
+    bare = page.screenshot(clip=clip)
+    page.evaluate("() => { document.getElementById('cue-probe').style.background = ''; }")
+    return mean_difference(shown, bare)
+
+
+@pytest.mark.parametrize("overflow, scheme", [(0, "light"), (2, "light"), (11, "light"), (60, "light"), (11, "dark")])
+def test_a_display_equation_too_wide_by_any_amount_shows_a_cue(site, page, serve_dir, overflow, scheme):
+    base = serve_dir(site)
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    page.emulate_media(color_scheme=scheme)
+    typeset(page, base + page_of(site, "公式的读法"))
+    assert abs(page.evaluate(NARROW, overflow) - overflow) <= 1
+    start = {side: edge_cue(page, side) for side in ("left", "right")}
+    page.evaluate("() => { const box = document.getElementById('cue-probe'); box.scrollLeft = box.scrollWidth; }")
+    end = {side: edge_cue(page, side) for side in ("left", "right")}
+    seen = {"start": start, "end": end}
+    if overflow:  # more to the right at first, more to the left at the end
+        assert start["right"] >= CUE and start["left"] < 1 and end["left"] >= CUE and end["right"] < 1, seen
+    else:
+        assert max(start.values()) < 1 and max(end.values()) < 1, seen
 
 
 # --- print --------------------------------------------------------------------
