@@ -208,12 +208,10 @@ CUT_OFF = """async () => {
 # with its cue on (site.css's --kxsj-more-right, which test_mathview.py sees
 # in the pixels), and no cue on a box that fits; scrolled to its end, its
 # equation numbers (mjx-labels' cells) lie inside the box and the viewport.
-DISPLAY_BOXES = """async () => {
-  // As each block is when the reader scrolls to it: laid out (site.css lets
-  // the browser skip blocks far from the screen), its scroll timeline current.
-  const blocks = [...document.querySelectorAll('.post-body > *')];
-  blocks.forEach((block) => { block.style.contentVisibility = 'visible'; });
-  await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+# Asked of each block as it is when the reader scrolls to it: laid out
+# (site.css lets the browser skip blocks far from the screen) and its scroll
+# timeline current, which ``display_boxes`` sees to.
+DISPLAY_BOXES = """() => {
   const cue = (box) => getComputedStyle(box).getPropertyValue('--kxsj-more-right').trim();
   const out = {fit: 0, scroll: 0, numbered: 0, problems: []};
   for (const box of document.querySelectorAll('mjx-container[display="true"]')) {
@@ -243,9 +241,34 @@ DISPLAY_BOXES = """async () => {
     }
     box.scrollLeft = 0;
   }
-  blocks.forEach((block) => { block.style.contentVisibility = ''; });
   return out;
 }"""
+LAY_OUT_EVERY_BLOCK = """(all) => {
+  for (const block of document.querySelectorAll('.post-body > *')) block.style.contentVisibility = all ? 'visible' : '';
+}"""
+
+
+def display_boxes(page) -> dict:
+    """``DISPLAY_BOXES``' answer for a page of Playwright's sync API, with
+    JavaScript on or off (a screenshot draws a frame either way; the page's
+    timers do not run without it)."""
+    page.evaluate(LAY_OUT_EVERY_BLOCK, True)
+    try:
+        page.screenshot()
+        page.screenshot()
+        return page.evaluate(DISPLAY_BOXES)
+    finally:
+        page.evaluate(LAY_OUT_EVERY_BLOCK, False)
+
+
+async def display_boxes_async(page) -> dict:
+    """The same for the async API, on a page with JavaScript on."""
+    await page.evaluate(LAY_OUT_EVERY_BLOCK, True)
+    try:
+        await page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        return await page.evaluate(DISPLAY_BOXES)
+    finally:
+        await page.evaluate(LAY_OUT_EVERY_BLOCK, False)
 
 
 def is_local(url: str) -> bool:
@@ -279,13 +302,13 @@ async def visit(context, base: str, expected: Expected) -> Visit:
             await page.evaluate("() => document.fonts.ready")
         result.width[PHONE] = await page.evaluate(DOCUMENT_WIDTH)
         result.cut[PHONE] = await page.evaluate(CUT_OFF)
-        result.boxes[PHONE] = await page.evaluate(DISPLAY_BOXES)
+        result.boxes[PHONE] = await display_boxes_async(page)
         read = await page.evaluate(READ_PAGE)
         await page.set_viewport_size({"width": DESKTOP, "height": 800})
         await page.evaluate("() => new Promise(requestAnimationFrame)")  # mathview.js measures again
         result.width[DESKTOP] = await page.evaluate(DOCUMENT_WIDTH)
         result.cut[DESKTOP] = await page.evaluate(CUT_OFF)
-        result.boxes[DESKTOP] = await page.evaluate(DISPLAY_BOXES)
+        result.boxes[DESKTOP] = await display_boxes_async(page)
     except Exception as exc:  # reported per page by the tests, never hides the others
         result.failure = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return result

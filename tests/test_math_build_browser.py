@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from reader_view import display_boxes
 
 from kxsj.build import BuildOptions, build_site
 from kxsj.render import mathengine
@@ -214,6 +215,7 @@ def test_every_corpus_formula_shows_on_a_phone_without_javascript(browser, corpu
             if got["pageWidth"] > got["viewport"]:
                 problems.append((path, f"page {got['pageWidth']} px wide at {got['viewport']} px"))
             problems += [(path, f"{why}: {tex}") for why, tex in got["bad"]]
+            problems += [(path, problem) for problem in display_boxes(page)["problems"]]  # the scroll cue is CSS alone
             problems += [(path, f"\\eqref to nothing: {href}") for href in got["dangling"]]
             problems += [(path, f"TeX left as text: {raw}") for raw in ("\\begin{", "\\(", "\\[", "$$") if raw in got["text"]]
     finally:

@@ -25,7 +25,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reader_view import CUT_OFF, DISPLAY_BOXES
+from reader_view import CUT_OFF, display_boxes
 from screen_pixels import mean_difference
 
 from kxsj.build import BuildOptions, build_site
@@ -153,7 +153,7 @@ def test_nothing_widens_a_phone_page(site, page, serve_dir, title):
     typeset(page, base + (page_of(site, title) if title else f"archives/{HEAVY}/"))
     width = page.evaluate("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)")
     assert width <= PHONE
-    boxes = page.evaluate(DISPLAY_BOXES)
+    boxes = display_boxes(page)
     assert boxes["problems"] == [] and boxes["scroll"] >= 1 and boxes["numbered"] >= 1, boxes
     assert page.evaluate(CUT_OFF) == []
     if title:  # the long inline formula scrolls in its own box; the short one is left alone
