@@ -180,7 +180,6 @@ def test_a_long_inline_formula_left_unfitted_is_seen_sticking_out(site, page, se
 NARROW = """(overflow) => {
   const box = [...document.querySelectorAll('mjx-container[display="true"]')]
     .find((b) => (b.getAttribute('data-tex') || '').startsWith('\\\\int_0^1'));
-  box.style.width = '';
   const natural = Math.ceil(box.querySelector('mjx-math').getBoundingClientRect().width);
   if (overflow) box.style.width = `${natural - overflow}px`;
   box.scrollIntoView({block: 'center'});
